@@ -1,0 +1,68 @@
+// Command augur is an alert sidecar for Prometheus Alertmanager: it takes
+// Alertmanager's webhook notifications, cuts the noise, enriches each alert
+// and forwards it through Alertmanager's own integrations.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+)
+
+func main() {
+	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// cli parses the command line and runs the chosen command; it returns the
+// process exit code.
+func cli(args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New("augur", "Alert sidecar for Prometheus Alertmanager: dedup, enrichment, forwarding.")
+	app.UsageWriter(stderr)
+	app.ErrorWriter(stderr)
+	app.HelpFlag.Short('h')
+
+	var (
+		s       serveOptions
+		logCfg  = &promslog.Config{Writer: stderr}
+		serve   = app.Command("serve", "Run augur (the default command).").Default()
+		check   = app.Command("check", "Check files.")
+		checkC  = check.Command("config", "Validate a config file and print a summary.")
+		checkF  = checkC.Arg("file", "Config file.").Required().String()
+		versionCmd = app.Command("version", "Print version information.")
+	)
+	serve.Flag("config.file", "augur configuration file. Without it, ./augur.yml is used if present, else the built-in example config.").
+		Default("augur.yml").IsSetByUser(&s.configSet).StringVar(&s.configFile)
+	serve.Flag("web.listen-address", "Address to listen on for the API, webhooks and metrics.").
+		Default(":9096").StringVar(&s.listenAddress)
+	serve.Flag("web.external-url", "URL under which augur is reachable from outside (links in notifications).").
+		StringVar(&s.externalURL)
+	serve.Flag("web.config.file", "Path to a web configuration file for TLS and authentication (Prometheus exporter-toolkit format).").
+		Default("").StringVar(&s.webConfigFile)
+	serve.Flag("storage.path", "Directory of the embedded store. Overrides storage.path of the config file.").
+		Default("data/").IsSetByUser(&s.storageSet).StringVar(&s.storagePath)
+	promslogflag.AddFlags(app, logCfg)
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "augur: %s; see augur --help\n", err)
+		return 2
+	}
+	switch cmd {
+	case checkC.FullCommand():
+		return checkConfig(*checkF, stdout, stderr)
+	case versionCmd.FullCommand():
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	default:
+		return runServe(s, promslog.New(logCfg))
+	}
+}
+
+func versionString() string {
+	return version.Print("augur")
+}

@@ -1,0 +1,504 @@
+// Package config loads and validates augur.yml.
+//
+// The file has two halves. global, templates and receivers follow
+// Alertmanager's own schema and are validated by Alertmanager's config
+// package, so receivers can be pasted from an existing alertmanager.yml
+// unchanged. Every other section is augur's and is decoded strictly here:
+// unknown keys are errors, defaults are applied by each section's
+// UnmarshalYAML, and every error names the key path it is about.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	amconfig "github.com/prometheus/alertmanager/config"
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v2"
+)
+
+// Config is a loaded and validated augur.yml.
+type Config struct {
+	// Global, Templates and Receivers are Alertmanager's own sections, as
+	// Alertmanager's config loader leaves them: global defaults copied into
+	// each receiver, relative file paths resolved against the config file.
+	Global    *amconfig.GlobalConfig `yaml:"-"`
+	Templates []string               `yaml:"-"`
+	Receivers []amconfig.Receiver    `yaml:"-"`
+
+	Prometheus PrometheusConfig `yaml:"prometheus"`
+	Intake     IntakeConfig     `yaml:"intake"`
+	Forward    ForwardConfig    `yaml:"forward"`
+	Enrich     EnrichConfig     `yaml:"enrich"`
+	Storage    StorageConfig    `yaml:"storage"`
+}
+
+// Receiver returns the receiver with the given name.
+func (c *Config) Receiver(name string) (amconfig.Receiver, bool) {
+	for _, r := range c.Receivers {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return amconfig.Receiver{}, false
+}
+
+// document is the shape of the file. Alertmanager's sections are kept raw
+// here and handed to Alertmanager's loader as a whole.
+type document struct {
+	Global    any   `yaml:"global,omitempty"`
+	Templates []any `yaml:"templates,omitempty"`
+	Receivers []any `yaml:"receivers,omitempty"`
+	Config    `yaml:",inline"`
+}
+
+// PrometheusConfig says where augur runs its PromQL queries.
+type PrometheusConfig struct {
+	URL        *URL                        `yaml:"url"`
+	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config"`
+	Timeout    model.Duration              `yaml:"timeout"`
+}
+
+// DefaultPrometheusConfig is the default prometheus section.
+var DefaultPrometheusConfig = PrometheusConfig{
+	URL:        mustParseURL("http://localhost:9090"),
+	HTTPConfig: commoncfg.DefaultHTTPClientConfig,
+	Timeout:    model.Duration(10 * time.Second),
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *PrometheusConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultPrometheusConfig
+	type plain PrometheusConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if c.URL == nil {
+		return errors.New("prometheus.url: must be set")
+	}
+	if c.Timeout <= 0 {
+		return errors.New("prometheus.timeout: must be positive")
+	}
+	if err := c.HTTPConfig.Validate(); err != nil {
+		return fmt.Errorf("prometheus.http_config: %w", err)
+	}
+	return nil
+}
+
+// IntakeConfig guards the webhook endpoints.
+type IntakeConfig struct {
+	// BearerToken, if set, must be presented as "Authorization: Bearer ...",
+	// which is what Alertmanager's http_config.authorization sends.
+	BearerToken     commoncfg.Secret `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string           `yaml:"bearer_token_file,omitempty"`
+	BasicAuth       *BasicAuth       `yaml:"basic_auth,omitempty"`
+	// MaxBodyBytes bounds the size of one webhook request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// DefaultReceiver takes notifications sent to POST /api/v1/webhook whose
+	// receiver field names no receiver of augur's. Empty means they are
+	// refused with 404.
+	DefaultReceiver string `yaml:"default_receiver,omitempty"`
+}
+
+// DefaultIntakeConfig is the default intake section.
+var DefaultIntakeConfig = IntakeConfig{
+	MaxBodyBytes: 10 << 20,
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *IntakeConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultIntakeConfig
+	type plain IntakeConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if c.MaxBodyBytes <= 0 {
+		return errors.New("intake.max_body_bytes: must be positive")
+	}
+	if c.BearerToken != "" && c.BearerTokenFile != "" {
+		return errors.New("intake: bearer_token and bearer_token_file are mutually exclusive")
+	}
+	if (c.BearerToken != "" || c.BearerTokenFile != "") && c.BasicAuth != nil {
+		return errors.New("intake: bearer_token and basic_auth are mutually exclusive")
+	}
+	return nil
+}
+
+// BasicAuth is a username and password that webhook requests must carry.
+type BasicAuth struct {
+	Username     string           `yaml:"username"`
+	Password     commoncfg.Secret `yaml:"password,omitempty"`
+	PasswordFile string           `yaml:"password_file,omitempty"`
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *BasicAuth) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain BasicAuth
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if c.Username == "" {
+		return errors.New("intake.basic_auth.username: must be set")
+	}
+	if c.Password != "" && c.PasswordFile != "" {
+		return errors.New("intake.basic_auth: password and password_file are mutually exclusive")
+	}
+	if c.Password == "" && c.PasswordFile == "" {
+		return errors.New("intake.basic_auth: one of password and password_file must be set")
+	}
+	return nil
+}
+
+// ForwardConfig tunes delivery to the downstream receivers.
+type ForwardConfig struct {
+	// Timeout bounds one delivery attempt to one integration.
+	Timeout model.Duration `yaml:"timeout"`
+	// InitialBackoff is the wait before the first retry; it doubles, with
+	// jitter, up to MaxBackoff.
+	InitialBackoff model.Duration `yaml:"initial_backoff"`
+	MaxBackoff     model.Duration `yaml:"max_backoff"`
+	// Concurrency bounds the deliveries in flight at once.
+	Concurrency int `yaml:"concurrency"`
+}
+
+// DefaultForwardConfig is the default forward section.
+var DefaultForwardConfig = ForwardConfig{
+	Timeout:        model.Duration(10 * time.Second),
+	InitialBackoff: model.Duration(time.Second),
+	MaxBackoff:     model.Duration(time.Minute),
+	Concurrency:    16,
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *ForwardConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultForwardConfig
+	type plain ForwardConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	switch {
+	case c.Timeout <= 0:
+		return errors.New("forward.timeout: must be positive")
+	case c.InitialBackoff <= 0:
+		return errors.New("forward.initial_backoff: must be positive")
+	case c.MaxBackoff < c.InitialBackoff:
+		return errors.New("forward.max_backoff: must not be shorter than initial_backoff")
+	case c.Concurrency < 1:
+		return errors.New("forward.concurrency: must be at least 1")
+	}
+	return nil
+}
+
+// EnrichConfig configures the enrichment stage.
+type EnrichConfig struct {
+	// Deadline bounds all enrichers of one notification together; what is
+	// not done by then is skipped and the alert goes out without it.
+	Deadline model.Duration `yaml:"deadline"`
+}
+
+// DefaultEnrichConfig is the default enrich section.
+var DefaultEnrichConfig = EnrichConfig{
+	Deadline: model.Duration(2 * time.Second),
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultEnrichConfig
+	type plain EnrichConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if c.Deadline <= 0 {
+		return errors.New("enrich.deadline: must be positive")
+	}
+	return nil
+}
+
+// StorageConfig configures the embedded store.
+type StorageConfig struct {
+	// Path is the store's directory; the --storage.path flag, when given,
+	// takes precedence. It is read once at start-up.
+	Path string `yaml:"path,omitempty"`
+	// Retention is how long notifications are kept after they were received.
+	Retention model.Duration `yaml:"retention"`
+}
+
+// DefaultStorageConfig is the default storage section.
+var DefaultStorageConfig = StorageConfig{
+	Retention: model.Duration(7 * 24 * time.Hour),
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *StorageConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultStorageConfig
+	type plain StorageConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if c.Retention <= 0 {
+		return errors.New("storage.retention: must be positive")
+	}
+	return nil
+}
+
+// URL is a url.URL that must be absolute with an http or https scheme.
+type URL struct{ *url.URL }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (u *URL) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	parsed, err := parseURL(s)
+	if err != nil {
+		return err
+	}
+	u.URL = parsed
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (u URL) MarshalYAML() (any, error) {
+	if u.URL == nil {
+		return nil, nil
+	}
+	return u.String(), nil
+}
+
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid URL %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", s)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("invalid URL %q: host is missing", s)
+	}
+	return u, nil
+}
+
+func mustParseURL(s string) *URL {
+	u, err := parseURL(s)
+	if err != nil {
+		panic(err)
+	}
+	return &URL{u}
+}
+
+// LoadFile reads and validates the config file at path. Relative paths in
+// it resolve against the file's directory.
+func LoadFile(path string) (*Config, error) {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Load(content, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Load validates a config given as YAML. Relative paths resolve against dir.
+func Load(content []byte, dir string) (*Config, error) {
+	doc := document{Config: Config{
+		Prometheus: DefaultPrometheusConfig,
+		Intake:     DefaultIntakeConfig,
+		Forward:    DefaultForwardConfig,
+		Enrich:     DefaultEnrichConfig,
+		Storage:    DefaultStorageConfig,
+	}}
+	if err := yaml.UnmarshalStrict(content, &doc); err != nil {
+		return nil, locate(content, err)
+	}
+	cfg := doc.Config
+	if err := cfg.resolveIntakeFiles(dir); err != nil {
+		return nil, err
+	}
+	if err := cfg.loadAlertmanagerSections(doc, dir); err != nil {
+		return nil, err
+	}
+	if r := cfg.Intake.DefaultReceiver; r != "" {
+		if _, ok := cfg.Receiver(r); !ok {
+			return nil, fmt.Errorf("intake.default_receiver: receiver %q does not exist in receivers", r)
+		}
+	}
+	return &cfg, nil
+}
+
+func (c *Config) resolveIntakeFiles(dir string) error {
+	if f := c.Intake.BearerTokenFile; f != "" {
+		b, err := readSecretFile(join(dir, f))
+		if err != nil {
+			return fmt.Errorf("intake.bearer_token_file: %w", err)
+		}
+		c.Intake.BearerToken = commoncfg.Secret(b)
+	}
+	if ba := c.Intake.BasicAuth; ba != nil && ba.PasswordFile != "" {
+		b, err := readSecretFile(join(dir, ba.PasswordFile))
+		if err != nil {
+			return fmt.Errorf("intake.basic_auth.password_file: %w", err)
+		}
+		ba.Password = commoncfg.Secret(b)
+	}
+	c.Prometheus.HTTPConfig.SetDirectory(dir)
+	return nil
+}
+
+func readSecretFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return s, nil
+}
+
+func join(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+// loadAlertmanagerSections hands global, templates and receivers to
+// Alertmanager's loader, which validates them and copies the global defaults
+// into each receiver. Alertmanager insists on a route, so one to the first
+// receiver is added. File paths are made absolute first (Alertmanager would
+// read most of them relative to the working directory) and must exist.
+func (c *Config) loadAlertmanagerSections(doc document, dir string) error {
+	for i, t := range doc.Templates {
+		s, ok := t.(string)
+		if !ok {
+			return fmt.Errorf("templates[%d]: must be a string", i)
+		}
+		doc.Templates[i] = join(dir, s)
+	}
+	if err := resolveFiles("global", doc.Global, dir); err != nil {
+		return err
+	}
+	for i, r := range doc.Receivers {
+		if err := resolveFiles(fmt.Sprintf("receivers[%d]", i), r, dir); err != nil {
+			return err
+		}
+	}
+	if len(doc.Receivers) == 0 {
+		// Nothing to link: validate global on its own.
+		am, err := loadAlertmanager(doc.Global, doc.Templates, []any{map[string]any{"name": "none"}})
+		if err != nil {
+			return fmt.Errorf("global: %w", err)
+		}
+		c.Global, c.Templates = am.Global, am.Templates
+		return nil
+	}
+	am, err := loadAlertmanager(doc.Global, doc.Templates, doc.Receivers)
+	if err != nil {
+		return blame(doc, err)
+	}
+	c.Global, c.Templates, c.Receivers = am.Global, am.Templates, am.Receivers
+	return nil
+}
+
+// blame finds which section an error from Alertmanager's loader is about by
+// loading each on its own.
+func blame(doc document, err error) error {
+	if _, gerr := loadAlertmanager(doc.Global, nil, []any{map[string]any{"name": "none"}}); gerr != nil {
+		return fmt.Errorf("global: %w", gerr)
+	}
+	for i, r := range doc.Receivers {
+		if _, rerr := loadAlertmanager(doc.Global, nil, []any{r}); rerr != nil {
+			return fmt.Errorf("receivers[%d]%s: %w", i, receiverName(r), rerr)
+		}
+	}
+	return fmt.Errorf("receivers: %w", err)
+}
+
+func receiverName(r any) string {
+	if m, ok := r.(map[any]any); ok {
+		if n, ok := m["name"].(string); ok {
+			return fmt.Sprintf(" (%q)", n)
+		}
+	}
+	return ""
+}
+
+func loadAlertmanager(global any, templates, receivers []any) (*amconfig.Config, error) {
+	route := map[string]any{"receiver": "none"}
+	if m, ok := receivers[0].(map[any]any); ok {
+		if n, ok := m["name"].(string); ok {
+			route["receiver"] = n
+		}
+	}
+	out, err := yaml.Marshal(map[string]any{
+		"global":    global,
+		"templates": templates,
+		"receivers": receivers,
+		"route":     route,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode alertmanager sections: %w", err)
+	}
+	am, err := amconfig.Load(string(out))
+	if err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	return am, nil
+}
+
+// resolveFiles makes every "*_file" value under v absolute and checks that
+// the file can be read, so that a missing secret is a config error rather
+// than a failed notification hours later.
+func resolveFiles(path string, v any, dir string) error {
+	switch v := v.(type) {
+	case map[any]any:
+		for k, val := range v {
+			key, _ := k.(string)
+			p := path + "." + key
+			if s, ok := val.(string); ok && strings.HasSuffix(key, "_file") && s != "" {
+				abs := join(dir, s)
+				f, err := os.Open(abs)
+				if err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+				if err := f.Close(); err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+				v[k] = abs
+				continue
+			}
+			if err := resolveFiles(p, val, dir); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, val := range v {
+			if err := resolveFiles(fmt.Sprintf("%s[%d]", path, i), val, dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var yamlLine = regexp.MustCompile(`line \d+: `)
+
+// cleanYAMLError drops the line numbers of the YAML that augur generated for
+// Alertmanager's loader: they would point into a document the user never saw.
+func cleanYAMLError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
+	msg = yamlLine.ReplaceAllString(msg, "")
+	return errors.New(strings.Join(strings.Fields(msg), " "))
+}

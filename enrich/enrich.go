@@ -1,0 +1,208 @@
+// Package enrich adds to each alert what an on-call engineer would otherwise
+// look up by hand. Each enricher (forecast, baseline, rootcause, ...) lives in
+// a sub-package behind the small Enricher interface; the Orchestrator runs
+// them all in parallel under one deadline and fails open: an enricher that is
+// slow, fails or panics is recorded under Skipped and the alert goes out on
+// time without its part.
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/common/model"
+)
+
+// SchemaVersion is the version of the augur_enrichment JSON.
+const SchemaVersion = 1
+
+// Enrichment is the augur_enrichment annotation of one alert (schema
+// version 1). Parts that no enricher produced are omitted.
+type Enrichment struct {
+	Version    int    `json:"version"`
+	IncidentID string `json:"incident_id"`
+	// Skipped maps an enricher's name to why its part is missing.
+	Skipped map[string]string `json:"skipped,omitempty"`
+}
+
+// Querier runs PromQL against Prometheus. It is shared by all enrichers so
+// that their queries are cached, coalesced and limited in one place.
+type Querier interface {
+	Query(ctx context.Context, query string, ts time.Time) (model.Value, error)
+	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) (model.Value, error)
+}
+
+// Input is what an enricher gets for one alert.
+type Input struct {
+	// Receiver and GroupKey identify the notification the alert came in.
+	Receiver string
+	GroupKey string
+	// Alert is the alert to enrich; Group is every alert of its notification.
+	Alert model.Alert
+	Group []model.Alert
+	// Incident is the id of the incident the alert belongs to.
+	Incident string
+	Querier  Querier
+}
+
+// Apply writes an enricher's part into an Enrichment. Enrichers return one
+// instead of writing directly so that parts that arrive after the deadline
+// are dropped rather than racing with the forwarded result.
+type Apply func(*Enrichment)
+
+// Enricher computes one part of an alert's enrichment.
+type Enricher interface {
+	// Name is the enricher's key in Skipped and in metrics.
+	Name() string
+	// Enrich computes its part. It must return promptly once ctx is done.
+	Enrich(ctx context.Context, in Input) (Apply, error)
+}
+
+// Orchestrator runs enrichers under a deadline.
+type Orchestrator struct {
+	enrichers []Enricher
+	deadline  time.Duration
+	logger    *slog.Logger
+	metrics   *Metrics
+}
+
+// Metrics are the orchestrator's metrics; create them once per registry and
+// share them between the orchestrators that successive configs build.
+type Metrics struct {
+	duration *prometheus.HistogramVec
+	skipped  *prometheus.CounterVec
+}
+
+// NewMetrics registers the enrichment metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	return &Metrics{
+		duration: promauto.With(reg).NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "augur",
+			Name:      "enrichment_duration_seconds",
+			Help:      "Time an enricher took for one alert, including runs cut off by the deadline.",
+			Buckets:   []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
+		}, []string{"enricher"}),
+		skipped: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Namespace: "augur",
+			Name:      "enrichment_skipped_total",
+			Help:      "Enrichment parts left out of a forwarded alert, by enricher and reason (deadline, error).",
+		}, []string{"enricher", "reason"}),
+	}
+}
+
+// NewOrchestrator returns an orchestrator that runs the given enrichers.
+func NewOrchestrator(enrichers []Enricher, deadline time.Duration, m *Metrics, logger *slog.Logger) *Orchestrator {
+	for _, e := range enrichers {
+		m.duration.WithLabelValues(e.Name())
+		for _, r := range []string{"deadline", "error"} {
+			m.skipped.WithLabelValues(e.Name(), r)
+		}
+	}
+	return &Orchestrator{
+		enrichers: enrichers,
+		deadline:  deadline,
+		logger:    logger,
+		metrics:   m,
+	}
+}
+
+type outcome struct {
+	enricher string
+	apply    Apply
+	err      error
+}
+
+// Enrich enriches each alert of a notification. It returns, in the order of
+// group, one Enrichment per alert, within the deadline whatever the enrichers
+// do.
+func (o *Orchestrator) Enrich(ctx context.Context, base Input, group []model.Alert) []Enrichment {
+	out := make([]Enrichment, len(group))
+	for i := range out {
+		out[i] = Enrichment{Version: SchemaVersion, IncidentID: base.Incident}
+	}
+	if len(o.enrichers) == 0 {
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.deadline)
+	defer cancel()
+
+	// Enrichers still running at the deadline append to results later;
+	// nothing reads it by then.
+	results := make([][]outcome, len(group))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, a := range group {
+		in := base
+		in.Alert, in.Group = a, group
+		for _, e := range o.enrichers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res := o.run(ctx, e, in)
+				mu.Lock()
+				results[i] = append(results[i], res)
+				mu.Unlock()
+			}()
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range group {
+		finished := map[string]bool{}
+		for _, r := range results[i] {
+			finished[r.enricher] = true
+			if r.err != nil {
+				o.skip(&out[i], r.enricher, "error", r.err.Error())
+				continue
+			}
+			if r.apply != nil {
+				r.apply(&out[i])
+			}
+		}
+		for _, e := range o.enrichers {
+			if !finished[e.Name()] {
+				o.skip(&out[i], e.Name(), "deadline", fmt.Sprintf("not done within the %s deadline", o.deadline))
+			}
+		}
+	}
+	return out
+}
+
+// run runs one enricher, turning a panic into an error.
+func (o *Orchestrator) run(ctx context.Context, e Enricher, in Input) (res outcome) {
+	start := time.Now()
+	res.enricher = e.Name()
+	defer func() {
+		o.metrics.duration.WithLabelValues(e.Name()).Observe(time.Since(start).Seconds())
+		if r := recover(); r != nil {
+			o.logger.Error("enricher panicked", "enricher", e.Name(), "panic", r)
+			res.apply, res.err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
+	res.apply, res.err = e.Enrich(ctx, in)
+	if res.err != nil && errors.Is(res.err, context.DeadlineExceeded) {
+		res.err = fmt.Errorf("not done within the %s deadline: %w", o.deadline, res.err)
+	}
+	return res
+}
+
+func (o *Orchestrator) skip(e *Enrichment, name, reason, msg string) {
+	if e.Skipped == nil {
+		e.Skipped = map[string]string{}
+	}
+	e.Skipped[name] = msg
+	o.metrics.skipped.WithLabelValues(name, reason).Inc()
+}

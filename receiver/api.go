@@ -1,0 +1,139 @@
+package receiver
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/augur-sre/augur/config"
+	"github.com/augur-sre/augur/receiver/store"
+)
+
+// Register adds the intake endpoints to mux.
+func (r *Receiver) Register(mux *http.ServeMux) {
+	mux.HandleFunc("/api/v1/webhook", r.handleWebhook)
+	mux.HandleFunc("/api/v1/webhook/{receiver}", r.handleWebhook)
+}
+
+// handleWebhook takes one Alertmanager notification. It answers 200 only
+// once the notification is stored durably; everything else is a 4xx (or a
+// 5xx when the store fails) with a JSON body that says what is wrong.
+func (r *Receiver) handleWebhook(w http.ResponseWriter, req *http.Request) {
+	code, err := r.intake(req)
+	r.metrics.webhookRequests.WithLabelValues(strconv.Itoa(code)).Inc()
+	if err != nil {
+		switch code {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", http.MethodPost)
+		case http.StatusUnauthorized:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="augur", Basic realm="augur"`)
+		case http.StatusInternalServerError:
+			r.logger.Error("webhook intake", "err", err)
+		}
+		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, code, map[string]string{"status": "success"})
+}
+
+func (r *Receiver) intake(req *http.Request) (int, error) {
+	st := r.state.Load()
+	if st == nil {
+		return http.StatusServiceUnavailable, errors.New("augur is starting: no config loaded yet")
+	}
+	if req.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed: use POST", req.Method)
+	}
+	if err := authorize(req, st.cfg.Intake); err != nil {
+		return http.StatusUnauthorized, err
+	}
+	if ct := req.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return http.StatusUnsupportedMediaType, fmt.Errorf("content type %q not supported: send application/json", ct)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, st.cfg.Intake.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge, fmt.Errorf("body larger than intake.max_body_bytes (%d bytes)", tooBig.Limit)
+		}
+		return http.StatusBadRequest, fmt.Errorf("read body: %w", err)
+	}
+	msg, err := Decode(body)
+	if err != nil {
+		return http.StatusBadRequest, err
+	}
+	name := req.PathValue("receiver")
+	if name == "" {
+		name = msg.Receiver
+		if name == "" {
+			return http.StatusBadRequest, errors.New("missing field \"receiver\": name the receiver in the payload or use /api/v1/webhook/{receiver}")
+		}
+		if _, ok := st.cfg.Receiver(name); !ok && st.cfg.Intake.DefaultReceiver != "" {
+			name = st.cfg.Intake.DefaultReceiver
+		}
+	}
+	if _, ok := st.cfg.Receiver(name); !ok {
+		return http.StatusNotFound, fmt.Errorf("unknown receiver %q: augur.yml defines %s", name, receiverNames(st.cfg))
+	}
+	_, err = r.store.AddNotification(req.Context(), store.Notification{
+		Receiver:   name,
+		GroupKey:   msg.GroupKey,
+		ReceivedAt: r.now(),
+		Alerts:     len(msg.Alerts),
+		Payload:    body,
+	})
+	if err != nil {
+		return http.StatusInternalServerError, fmt.Errorf("store notification: %w", err)
+	}
+	r.metrics.alertsReceived.WithLabelValues(name).Add(float64(len(msg.Alerts)))
+	wake(r.wakeProcess)
+	return http.StatusOK, nil
+}
+
+// authorize checks the credentials that intake requires, if any.
+func authorize(req *http.Request, c config.IntakeConfig) error {
+	switch {
+	case c.BearerToken != "":
+		token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(c.BearerToken)) != 1 {
+			return errors.New("missing or wrong bearer token")
+		}
+	case c.BasicAuth != nil:
+		user, pass, ok := req.BasicAuth()
+		userOK := subtle.ConstantTimeCompare([]byte(user), []byte(c.BasicAuth.Username)) == 1
+		passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(c.BasicAuth.Password)) == 1
+		if !ok || !userOK || !passOK {
+			return errors.New("missing or wrong basic auth credentials")
+		}
+	}
+	return nil
+}
+
+func receiverNames(cfg *config.Config) string {
+	if len(cfg.Receivers) == 0 {
+		return "no receivers"
+	}
+	names := make([]string, 0, len(cfg.Receivers))
+	for _, r := range cfg.Receivers {
+		names = append(names, strconv.Quote(r.Name))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	// The status line is out; an encoding error can only be a broken connection.
+	_ = json.NewEncoder(w).Encode(v) //nolint:errcheck
+}

@@ -1,0 +1,119 @@
+package receiver
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/augur-sre/augur/receiver/store"
+)
+
+type metrics struct {
+	webhookRequests *prometheus.CounterVec
+	alertsReceived  *prometheus.CounterVec
+	forwarded       *prometheus.CounterVec
+	retries         *prometheus.CounterVec
+	deliveryLatency *prometheus.HistogramVec
+	expired         prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time) *metrics {
+	m := &metrics{
+		webhookRequests: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Namespace: "augur",
+			Name:      "webhook_requests_total",
+			Help:      "Webhook requests from Alertmanager, by HTTP status code of the answer.",
+		}, []string{"code"}),
+		alertsReceived: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Namespace: "augur",
+			Name:      "alerts_received_total",
+			Help:      "Alerts received in stored notifications, by receiver.",
+		}, []string{"receiver"}),
+		forwarded: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Namespace: "augur",
+			Name:      "notifications_forwarded_total",
+			Help:      "Deliveries finished, by receiver, integration and result (delivered; skipped: only resolved alerts for an integration without send_resolved; failed: not retryable).",
+		}, []string{"receiver", "integration", "result"}),
+		retries: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Namespace: "augur",
+			Name:      "notification_retries_total",
+			Help:      "Failed delivery attempts that will be retried, by receiver and integration.",
+		}, []string{"receiver", "integration"}),
+		deliveryLatency: promauto.With(reg).NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "augur",
+			Name:      "delivery_latency_seconds",
+			Help:      "Time from a notification being queued for an integration to its successful delivery, retries included.",
+			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 120, 600},
+		}, []string{"integration"}),
+		expired: promauto.With(reg).NewCounter(prometheus.CounterOpts{
+			Namespace: "augur",
+			Name:      "deliveries_expired_total",
+			Help:      "Deliveries dropped undelivered because their notification outlived storage.retention.",
+		}),
+	}
+	for _, code := range []int{200, 400, 401, 404, 405, 413, 415, 500, 503} {
+		m.webhookRequests.WithLabelValues(strconv.Itoa(code))
+	}
+	if reg != nil {
+		reg.MustRegister(newBacklogCollector(s, now))
+	}
+	return m
+}
+
+// init pre-creates the series of every configured receiver and integration.
+func (m *metrics) init(x *integrations) {
+	for name := range x.receivers {
+		m.alertsReceived.WithLabelValues(name)
+		for _, integ := range x.names(name) {
+			t := integrationType(integ)
+			for _, result := range []string{store.Delivered, store.Skipped, store.Failed} {
+				m.forwarded.WithLabelValues(name, t, result)
+			}
+			m.retries.WithLabelValues(name, t)
+			m.deliveryLatency.WithLabelValues(t)
+		}
+	}
+}
+
+// backlogCollector reads the outbox from the store at scrape time.
+type backlogCollector struct {
+	store     *store.Store
+	now       func() time.Time
+	depthDesc *prometheus.Desc
+	ageDesc   *prometheus.Desc
+}
+
+func newBacklogCollector(s *store.Store, now func() time.Time) backlogCollector {
+	return backlogCollector{
+		store: s,
+		now:   now,
+		depthDesc: prometheus.NewDesc("augur_outbox_depth",
+			"Notifications waiting for processing plus deliveries waiting to be sent.", nil, nil),
+		ageDesc: prometheus.NewDesc("augur_outbox_oldest_age_seconds",
+			"Age of the oldest notification or delivery not yet done; 0 when there is none.", nil, nil),
+	}
+}
+
+func (c backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.depthDesc
+	ch <- c.ageDesc
+}
+
+func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, err := c.store.Backlog(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.depthDesc, err)
+		return
+	}
+	age := 0.0
+	if !b.Oldest.IsZero() {
+		age = c.now().Sub(b.Oldest).Seconds()
+	}
+	ch <- prometheus.MustNewConstMetric(c.depthDesc, prometheus.GaugeValue, float64(b.Depth))
+	ch <- prometheus.MustNewConstMetric(c.ageDesc, prometheus.GaugeValue, age)
+}

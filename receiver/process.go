@@ -1,0 +1,182 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+
+	"github.com/augur-sre/augur/enrich"
+	"github.com/augur-sre/augur/receiver/store"
+)
+
+// Annotations augur adds to every forwarded alert.
+const (
+	AnnotationIncident   = "augur_incident"
+	AnnotationEnrichment = "augur_enrichment"
+)
+
+// processLoop hands stored notifications to workers, partitioned by alert
+// group so that one group's notifications are processed in arrival order
+// while different groups are enriched in parallel.
+func (r *Receiver) processLoop(ctx context.Context) {
+	queues := make([]chan store.Notification, r.workers)
+	done := make(chan struct{}, r.workers)
+	for i := range queues {
+		queues[i] = make(chan store.Notification, 64)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for n := range queues[i] {
+				r.processOne(ctx, n)
+			}
+		}()
+	}
+	defer func() {
+		for _, q := range queues {
+			close(q)
+		}
+		for range queues {
+			<-done
+		}
+	}()
+
+	// Ids grow with every insert and SQLite has one writer, so once an id is
+	// visible every smaller one is too: a high-water mark is enough to never
+	// hand out a notification twice.
+	var last int64
+	for {
+		batch, err := r.store.Unprocessed(ctx, last, 256)
+		if err != nil && ctx.Err() == nil {
+			r.logger.Error("read stored notifications", "err", err)
+		}
+		for _, n := range batch {
+			last = n.ID
+			select {
+			case queues[partition(n, len(queues))] <- n:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if len(batch) == 256 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wakeProcess:
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func partition(n store.Notification, parts int) int {
+	h := fnv.New32a()
+	h.Write([]byte(n.Receiver)) //nolint:errcheck // hash writes never fail.
+	h.Write([]byte{0})          //nolint:errcheck
+	h.Write([]byte(n.GroupKey)) //nolint:errcheck
+	return int(h.Sum32() % uint32(parts))
+}
+
+func (r *Receiver) processOne(ctx context.Context, n store.Notification) {
+	if err := r.process(ctx, n); err != nil && ctx.Err() == nil {
+		// The notification stays unprocessed in the store and is taken up
+		// again at the next start.
+		r.logger.Error("process notification", "id", n.ID, "receiver", n.Receiver, "err", err)
+	}
+	wake(r.wakeDeliver)
+}
+
+// process runs triage and enrichment on one stored notification and queues
+// its deliveries.
+func (r *Receiver) process(ctx context.Context, n store.Notification) error {
+	st := r.state.Load()
+	msg, err := Decode(n.Payload)
+	if err != nil {
+		// Intake validated it; a payload that no longer decodes means the
+		// validation changed. Queue nothing rather than guess.
+		r.logger.Error("stored notification no longer valid, not forwarding it", "id", n.ID, "err", err)
+		return r.store.Processed(ctx, n.ID, "", n.Payload, nil, r.now())
+	}
+	incident, err := r.store.Incident(ctx, n.Receiver, n.GroupKey, msg.Status == string(model.AlertResolved), r.now())
+	if err != nil {
+		return err
+	}
+	group := modelAlerts(msg.Alerts)
+	results := st.orchestrator.Enrich(ctx, enrich.Input{
+		Receiver: n.Receiver,
+		GroupKey: n.GroupKey,
+		Incident: incident,
+		Querier:  st.querier,
+	}, group)
+	for i := range msg.Alerts {
+		if err := annotate(&msg.Alerts[i], results[i]); err != nil {
+			return err
+		}
+	}
+	enriched, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("encode enriched notification: %w", err)
+	}
+	names := st.integrations.names(n.Receiver)
+	if names == nil {
+		r.logger.Warn("receiver no longer configured, notification not forwarded", "id", n.ID, "receiver", n.Receiver)
+	}
+	return r.store.Processed(ctx, n.ID, incident, enriched, names, r.now())
+}
+
+func annotate(a *template.Alert, e enrich.Enrichment) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode enrichment: %w", err)
+	}
+	if a.Annotations == nil {
+		a.Annotations = template.KV{}
+	}
+	a.Annotations[AnnotationIncident] = e.IncidentID
+	a.Annotations[AnnotationEnrichment] = string(b)
+	return nil
+}
+
+// modelAlerts converts webhook alerts to Prometheus's alert model. Firing
+// alerts get a zero end time, so that they still read as firing when a
+// delivery is retried after the end time Alertmanager predicted.
+func modelAlerts(in template.Alerts) []model.Alert {
+	out := make([]model.Alert, len(in))
+	for i, a := range in {
+		out[i] = model.Alert{
+			Labels:       labelSet(a.Labels),
+			Annotations:  labelSet(a.Annotations),
+			StartsAt:     a.StartsAt,
+			GeneratorURL: a.GeneratorURL,
+		}
+		if a.Status == string(model.AlertResolved) {
+			out[i].EndsAt = a.EndsAt
+		}
+	}
+	return out
+}
+
+func labelSet(kv template.KV) model.LabelSet {
+	ls := make(model.LabelSet, len(kv))
+	for k, v := range kv {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return ls
+}
+
+// enrichedMessage decodes what process stored for delivery.
+func enrichedMessage(b []byte) (*webhook.Message, error) {
+	var msg webhook.Message
+	if err := json.Unmarshal(b, &msg); err != nil {
+		return nil, fmt.Errorf("decode stored notification: %w", err)
+	}
+	if msg.Data == nil {
+		return nil, fmt.Errorf("decode stored notification: no alerts")
+	}
+	return &msg, nil
+}

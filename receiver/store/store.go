@@ -1,0 +1,390 @@
+// Package store is augur's embedded, durable state: the notifications
+// received from Alertmanager, the outbox of deliveries to downstream
+// integrations, and incidents. It is one SQLite file in WAL mode, through a
+// pure-Go driver so that the binary stays static.
+//
+// Every write that acknowledges something to the outside (a webhook answered
+// 200, a delivery marked done) is committed with synchronous=FULL before the
+// call returns.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// File is the name of the database file inside the storage directory.
+const File = "augur.db"
+
+const schema = `
+CREATE TABLE IF NOT EXISTS notifications (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	receiver    TEXT    NOT NULL,
+	group_key   TEXT    NOT NULL,
+	received_at INTEGER NOT NULL,
+	alerts      INTEGER NOT NULL,
+	payload     BLOB    NOT NULL,
+	processed   INTEGER NOT NULL DEFAULT 0,
+	incident_id TEXT,
+	enriched    BLOB
+);
+CREATE INDEX IF NOT EXISTS notifications_unprocessed ON notifications (processed, id);
+CREATE INDEX IF NOT EXISTS notifications_received_at ON notifications (received_at);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	notification_id INTEGER NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+	receiver        TEXT    NOT NULL,
+	group_key       TEXT    NOT NULL,
+	integration     TEXT    NOT NULL,
+	state           TEXT    NOT NULL,
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at INTEGER NOT NULL,
+	last_error      TEXT    NOT NULL DEFAULT '',
+	created_at      INTEGER NOT NULL,
+	done_at         INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_group ON deliveries (receiver, group_key, integration, state, id);
+CREATE INDEX IF NOT EXISTS deliveries_notification ON deliveries (notification_id);
+
+CREATE TABLE IF NOT EXISTS incidents (
+	id          TEXT    PRIMARY KEY,
+	receiver    TEXT    NOT NULL,
+	group_key   TEXT    NOT NULL,
+	opened_at   INTEGER NOT NULL,
+	resolved_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS incidents_open ON incidents (receiver, group_key, resolved_at);
+`
+
+// Delivery states.
+const (
+	Pending   = "pending"
+	Delivered = "delivered"
+	Failed    = "failed"
+	Skipped   = "skipped"
+)
+
+// Store is the SQLite store. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the store in directory dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create storage directory: %w", err)
+	}
+	path := filepath.Join(dir, File)
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// SQLite has one writer; a single connection serialises writes without
+	// busy retries and keeps reads consistent with the last write.
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		return nil, errors.Join(fmt.Errorf("create schema in %s: %w", path, err), db.Close())
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error {
+	return s.db.Close()
+}
+
+// Notification is a webhook notification as stored.
+type Notification struct {
+	ID         int64
+	Receiver   string
+	GroupKey   string
+	ReceivedAt time.Time
+	Alerts     int
+	Payload    []byte
+}
+
+// AddNotification stores a received notification durably and returns its id.
+func (s *Store) AddNotification(ctx context.Context, n Notification) (int64, error) {
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO notifications (receiver, group_key, received_at, alerts, payload) VALUES (?, ?, ?, ?, ?)`,
+		n.Receiver, n.GroupKey, n.ReceivedAt.UnixMilli(), n.Alerts, n.Payload)
+	if err != nil {
+		return 0, fmt.Errorf("insert notification: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("insert notification: %w", err)
+	}
+	return id, nil
+}
+
+// Unprocessed returns up to limit notifications with an id above after that
+// have not yet been through triage and enrichment, oldest first.
+func (s *Store) Unprocessed(ctx context.Context, after int64, limit int) ([]Notification, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT id, receiver, group_key, received_at, alerts, payload FROM notifications
+		 WHERE processed = 0 AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("query unprocessed notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var (
+			n  Notification
+			ms int64
+		)
+		if err := rows.Scan(&n.ID, &n.Receiver, &n.GroupKey, &ms, &n.Alerts, &n.Payload); err != nil {
+			return nil, fmt.Errorf("scan notification: %w", err)
+		}
+		n.ReceivedAt = time.UnixMilli(ms)
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query unprocessed notifications: %w", err)
+	}
+	return out, nil
+}
+
+// Processed records the outcome of triage and enrichment for a notification
+// and queues one delivery per integration, in one transaction.
+func (s *Store) Processed(ctx context.Context, id int64, incident string, enriched []byte, integrations []string, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+
+	var receiver, groupKey string
+	err = tx.QueryRowContext(ctx,
+		`UPDATE notifications SET processed = 1, incident_id = ?, enriched = ? WHERE id = ? RETURNING receiver, group_key`,
+		incident, enriched, id).Scan(&receiver, &groupKey)
+	if err != nil {
+		return fmt.Errorf("mark notification %d processed: %w", id, err)
+	}
+	for _, integ := range integrations {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO deliveries (notification_id, receiver, group_key, integration, state, next_attempt_at, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, receiver, groupKey, integ, Pending, now.UnixMilli(), now.UnixMilli()); err != nil {
+			return fmt.Errorf("queue delivery of notification %d to %s: %w", id, integ, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit notification %d: %w", id, err)
+	}
+	return nil
+}
+
+// Delivery is one notification to be sent to one integration of a receiver.
+type Delivery struct {
+	ID             int64
+	NotificationID int64
+	Receiver       string
+	Integration    string
+	Attempts       int
+	CreatedAt      time.Time
+	// Enriched is the notification as it is to be forwarded.
+	Enriched []byte
+}
+
+// Due returns up to limit pending deliveries whose next attempt is due. A
+// delivery is held back while an older one for the same group and
+// integration is still pending, so that a group's notifications arrive in
+// order: a resolution never overtakes the firing notification before it.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT d.id, d.notification_id, d.receiver, d.integration, d.attempts, d.created_at, n.enriched
+		 FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+		 WHERE d.state = ? AND d.next_attempt_at <= ?
+		   AND NOT EXISTS (SELECT 1 FROM deliveries o
+		                   WHERE o.receiver = d.receiver AND o.group_key = d.group_key
+		                     AND o.integration = d.integration AND o.state = ? AND o.id < d.id)
+		 ORDER BY d.next_attempt_at, d.id LIMIT ?`,
+		Pending, now.UnixMilli(), Pending, limit)
+	if err != nil {
+		return nil, fmt.Errorf("query due deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var (
+			d  Delivery
+			ms int64
+		)
+		if err := rows.Scan(&d.ID, &d.NotificationID, &d.Receiver, &d.Integration, &d.Attempts, &ms, &d.Enriched); err != nil {
+			return nil, fmt.Errorf("scan delivery: %w", err)
+		}
+		d.CreatedAt = time.UnixMilli(ms)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query due deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// NextDue returns when the earliest pending delivery due after the given
+// time is due, and false if there is none.
+func (s *Store) NextDue(ctx context.Context, after time.Time) (time.Time, bool, error) {
+	var ms sql.NullInt64
+	err := s.db.QueryRowContext(ctx,
+		`SELECT MIN(next_attempt_at) FROM deliveries WHERE state = ? AND next_attempt_at > ?`,
+		Pending, after.UnixMilli()).Scan(&ms)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("query next due delivery: %w", err)
+	}
+	if !ms.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(ms.Int64), true, nil
+}
+
+// Finish records the final state of a delivery: Delivered, Failed or Skipped.
+func (s *Store) Finish(ctx context.Context, id int64, state, lastErr string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		`UPDATE deliveries SET state = ?, last_error = ?, attempts = attempts + 1, done_at = ? WHERE id = ?`,
+		state, lastErr, now.UnixMilli(), id)
+	if err != nil {
+		return fmt.Errorf("finish delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// Retry records a failed attempt and when to try again.
+func (s *Store) Retry(ctx context.Context, id int64, lastErr string, next time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		`UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+		lastErr, next.UnixMilli(), id)
+	if err != nil {
+		return fmt.Errorf("reschedule delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// Backlog describes the work not yet done: notifications waiting for
+// processing plus deliveries pending, and the receive time of the oldest.
+type Backlog struct {
+	Depth  int
+	Oldest time.Time
+}
+
+// Backlog returns the current backlog.
+func (s *Store) Backlog(ctx context.Context) (Backlog, error) {
+	var (
+		b             Backlog
+		unprocessed   int
+		pending       int
+		oldestN, oldD sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx,
+		`SELECT (SELECT COUNT(*) FROM notifications WHERE processed = 0),
+		        (SELECT MIN(received_at) FROM notifications WHERE processed = 0),
+		        (SELECT COUNT(*) FROM deliveries WHERE state = ?),
+		        (SELECT MIN(created_at) FROM deliveries WHERE state = ?)`, Pending, Pending).
+		Scan(&unprocessed, &oldestN, &pending, &oldD)
+	if err != nil {
+		return b, fmt.Errorf("query backlog: %w", err)
+	}
+	b.Depth = unprocessed + pending
+	for _, ms := range []sql.NullInt64{oldestN, oldD} {
+		if ms.Valid && (b.Oldest.IsZero() || time.UnixMilli(ms.Int64).Before(b.Oldest)) {
+			b.Oldest = time.UnixMilli(ms.Int64)
+		}
+	}
+	return b, nil
+}
+
+// Prune deletes notifications received before cutoff, with their
+// deliveries, and resolved incidents older than cutoff. It returns how many
+// notifications were deleted and how many of their deliveries were still
+// pending, so that expiring undelivered work is never silent.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undelivered int64, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+	c := cutoff.UnixMilli()
+	if err := tx.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+		 WHERE n.received_at < ? AND d.state = ?`, c, Pending).Scan(&undelivered); err != nil {
+		return 0, 0, fmt.Errorf("count expiring deliveries: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM deliveries WHERE notification_id IN (SELECT id FROM notifications WHERE received_at < ?)`, c); err != nil {
+		return 0, 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE received_at < ?`, c)
+	if err != nil {
+		return 0, 0, fmt.Errorf("prune notifications: %w", err)
+	}
+	if deleted, err = res.RowsAffected(); err != nil {
+		return 0, 0, fmt.Errorf("prune notifications: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?`, c); err != nil {
+		return 0, 0, fmt.Errorf("prune incidents: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("commit prune: %w", err)
+	}
+	return deleted, undelivered, nil
+}
+
+// Incident returns the id of the open incident of a receiver's alert group,
+// opening one if there is none. When resolved is true the incident is closed
+// after this notification, so the group's next firing opens a new one.
+// Ids read inc-YYYY-MM-DD-NNNN, numbered per UTC day.
+func (s *Store) Incident(ctx context.Context, receiver, groupKey string, resolved bool, now time.Time) (string, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+
+	var id string
+	err = tx.QueryRowContext(ctx,
+		`SELECT id FROM incidents WHERE receiver = ? AND group_key = ? AND resolved_at IS NULL`,
+		receiver, groupKey).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		day := now.UTC().Format("2006-01-02")
+		prefix := "inc-" + day + "-"
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx,
+			`SELECT MAX(CAST(substr(id, ?) AS INTEGER)) FROM incidents WHERE id LIKE ?`,
+			len(prefix)+1, prefix+"%").Scan(&last); err != nil {
+			return "", fmt.Errorf("number incident: %w", err)
+		}
+		id = prefix + fmt.Sprintf("%04d", last.Int64+1)
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO incidents (id, receiver, group_key, opened_at) VALUES (?, ?, ?, ?)`,
+			id, receiver, groupKey, now.UnixMilli()); err != nil {
+			return "", fmt.Errorf("open incident: %w", err)
+		}
+	case err != nil:
+		return "", fmt.Errorf("find open incident: %w", err)
+	}
+	if resolved {
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE incidents SET resolved_at = ? WHERE id = ?`, now.UnixMilli(), id); err != nil {
+			return "", fmt.Errorf("resolve incident %s: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("commit incident %s: %w", id, err)
+	}
+	return id, nil
+}
