@@ -61,9 +61,9 @@ type document struct {
 
 // PrometheusConfig says where augur runs its PromQL queries.
 type PrometheusConfig struct {
-	URL        *URL                        `yaml:"url"`
+	URL        *URL                       `yaml:"url"`
 	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config"`
-	Timeout    model.Duration              `yaml:"timeout"`
+	Timeout    model.Duration             `yaml:"timeout"`
 }
 
 // DefaultPrometheusConfig is the default prometheus section.

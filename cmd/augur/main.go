@@ -27,12 +27,12 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	app.HelpFlag.Short('h')
 
 	var (
-		s       serveOptions
-		logCfg  = &promslog.Config{Writer: stderr}
-		serve   = app.Command("serve", "Run augur (the default command).").Default()
-		check   = app.Command("check", "Check files.")
-		checkC  = check.Command("config", "Validate a config file and print a summary.")
-		checkF  = checkC.Arg("file", "Config file.").Required().String()
+		s          serveOptions
+		logCfg     = &promslog.Config{Writer: stderr}
+		serve      = app.Command("serve", "Run augur (the default command).").Default()
+		check      = app.Command("check", "Check files.")
+		checkC     = check.Command("config", "Validate a config file and print a summary.")
+		checkF     = checkC.Arg("file", "Config file.").Required().String()
 		versionCmd = app.Command("version", "Print version information.")
 	)
 	serve.Flag("config.file", "augur configuration file. Without it, ./augur.yml is used if present, else the built-in example config.").
