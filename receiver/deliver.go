@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	amconfig "github.com/prometheus/alertmanager/config"
 	amreceiver "github.com/prometheus/alertmanager/config/receiver"
 	"github.com/prometheus/alertmanager/notify"
+	"github.com/prometheus/alertmanager/notify/pagerduty"
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
 
@@ -43,7 +45,7 @@ func newIntegrations(receivers []amconfig.Receiver, tmpl *template.Template, log
 		byURL:     map[string]map[string][]notify.Integration{},
 	}
 	for _, r := range receivers {
-		x.receivers[r.Name] = r
+		x.receivers[r.Name] = withAugurDetails(r)
 	}
 	// Build once up front so that a receiver that cannot be built fails the
 	// config load, not a delivery.
@@ -51,6 +53,29 @@ func newIntegrations(receivers []amconfig.Receiver, tmpl *template.Template, log
 		return nil, err
 	}
 	return x, nil
+}
+
+// PagerDutyDetailsKey is the key of PagerDuty's custom_details under which
+// augur puts its enrichment, unless the user's details already use it.
+const PagerDutyDetailsKey = "augur"
+
+// withAugurDetails returns r with augur's enrichment added to the details of
+// its PagerDuty integrations. The config it came from is left as it is.
+func withAugurDetails(r amconfig.Receiver) amconfig.Receiver {
+	pds := make([]*pagerduty.PagerdutyConfig, len(r.PagerdutyConfigs))
+	for i, pd := range r.PagerdutyConfigs {
+		c := *pd
+		if _, ok := c.Details[PagerDutyDetailsKey]; !ok {
+			c.Details = maps.Clone(c.Details)
+			if c.Details == nil {
+				c.Details = map[string]any{}
+			}
+			c.Details[PagerDutyDetailsKey] = `{{ template "augur.pagerduty.details" . }}`
+		}
+		pds[i] = &c
+	}
+	r.PagerdutyConfigs = pds
+	return r
 }
 
 // forURL returns the integrations of every receiver for notifications from
