@@ -178,7 +178,7 @@ func runServe(o serveOptions, logger *slog.Logger) int {
 		})
 	}
 	if err := g.Run(); err != nil {
-		var sig run.SignalError
+		var sig *run.SignalError
 		if errors.As(err, &sig) {
 			logger.Info("shutting down", "signal", sig.Signal)
 			return 0

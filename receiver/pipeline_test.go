@@ -1,0 +1,256 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/augur-sre/augur/config"
+	"github.com/augur-sre/augur/enrich"
+)
+
+// webhookSink records what Alertmanager's webhook integration posts to it
+// and answers with the status codes it is given, one per request, then 200.
+type webhookSink struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	got   []webhook.Message
+	codes []int
+}
+
+func newWebhookSink(t *testing.T, codes ...int) *webhookSink {
+	s := &webhookSink{codes: codes}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m webhook.Message
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		code := http.StatusOK
+		if len(s.codes) > 0 {
+			code, s.codes = s.codes[0], s.codes[1:]
+		}
+		if code == http.StatusOK {
+			s.got = append(s.got, m)
+		}
+		w.WriteHeader(code)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *webhookSink) messages() []webhook.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]webhook.Message(nil), s.got...)
+}
+
+func (s *webhookSink) pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.codes)
+}
+
+func sinkConfig(url string, extra string) string {
+	return fmt.Sprintf(`
+receivers:
+  - name: team
+    webhook_configs:
+      - url: %s
+        %s
+forward:
+  initial_backoff: 10ms
+  max_backoff: 50ms
+`, url, extra)
+}
+
+// run runs the receiver's loops until the test ends.
+func (tr *testReceiver) run(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		require.NoError(t, tr.Run(ctx))
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func waitFor(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, cond, 10*time.Second, 5*time.Millisecond, msg)
+}
+
+func TestForwardsEnrichedNotification(t *testing.T) {
+	sink := newWebhookSink(t)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
+	tr.run(t)
+
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "application/json", validPayload(t), nil).Code)
+	waitFor(t, func() bool { return len(sink.messages()) == 1 }, "nothing forwarded")
+
+	m := sink.messages()[0]
+	require.Equal(t, "4", m.Version)
+	require.Equal(t, "team", m.Receiver)
+	require.Equal(t, `{}:{alertname="HighErrorRate"}`, m.GroupKey)
+	require.Equal(t, "http://alertmanager.example.org:9093", m.ExternalURL, "links keep pointing at the sending Alertmanager")
+	require.Equal(t, "firing", m.Status)
+	require.Len(t, m.Alerts, 2)
+	var incident string
+	for i, a := range m.Alerts {
+		require.Equal(t, "firing", a.Status, "alert %d: firing alerts stay firing however late they are forwarded", i)
+		require.Equal(t, "HighErrorRate", a.Labels["alertname"])
+		require.Equal(t, "checkout error rate above 5%", a.Annotations["summary"])
+		require.Regexp(t, `^inc-\d{4}-\d{2}-\d{2}-0001$`, a.Annotations[AnnotationIncident])
+		var e enrich.Enrichment
+		require.NoError(t, json.Unmarshal([]byte(a.Annotations[AnnotationEnrichment]), &e))
+		require.Equal(t, enrich.Enrichment{Version: 1, IncidentID: a.Annotations[AnnotationIncident]}, e)
+		incident = e.IncidentID
+	}
+	require.Equal(t, m.Alerts[0].Annotations[AnnotationIncident], m.Alerts[1].Annotations[AnnotationIncident])
+	require.NotEmpty(t, incident)
+	require.Equal(t, 1.0, testutil.ToFloat64(tr.metrics.forwarded.WithLabelValues("team", "webhook", "delivered")))
+}
+
+func resolvedPayload(t *testing.T) string {
+	body := validPayload(t)
+	body = strings.ReplaceAll(body, `"status": "firing"`, `"status": "resolved"`)
+	return strings.ReplaceAll(body, `"endsAt": "0001-01-01T00:00:00Z"`, `"endsAt": "2026-11-28T14:20:00Z"`)
+}
+
+func TestIncidentStableUntilResolved(t *testing.T) {
+	sink := newWebhookSink(t)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
+	tr.run(t)
+
+	for i, body := range []string{validPayload(t), validPayload(t), resolvedPayload(t), validPayload(t)} {
+		require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", body, nil).Code)
+		waitFor(t, func() bool { return len(sink.messages()) == i+1 }, "not forwarded")
+	}
+	var ids []string
+	for _, m := range sink.messages() {
+		ids = append(ids, m.Alerts[0].Annotations[AnnotationIncident][len("inc-2026-11-29-"):])
+	}
+	require.Equal(t, []string{"0001", "0001", "0001", "0002"}, ids,
+		"one incident until its group resolves; the next firing opens a new one")
+}
+
+func TestSendResolvedFalseSkipsResolvedOnly(t *testing.T) {
+	sink := newWebhookSink(t)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, "send_resolved: false"))
+	tr.run(t)
+
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", resolvedPayload(t), nil).Code)
+	skipped := tr.metrics.forwarded.WithLabelValues("team", "webhook", "skipped")
+	waitFor(t, func() bool { return testutil.ToFloat64(skipped) == 1 }, "resolved notification not skipped")
+	require.Empty(t, sink.messages())
+
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", validPayload(t), nil).Code)
+	waitFor(t, func() bool { return len(sink.messages()) == 1 }, "firing notification not forwarded")
+}
+
+func TestPermanentFailureIsNotRetried(t *testing.T) {
+	sink := newWebhookSink(t, http.StatusBadRequest)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
+	tr.run(t)
+
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", validPayload(t), nil).Code)
+	failed := tr.metrics.forwarded.WithLabelValues("team", "webhook", "failed")
+	waitFor(t, func() bool { return testutil.ToFloat64(failed) == 1 }, "a 400 from the webhook is not retryable")
+	require.Equal(t, 0.0, testutil.ToFloat64(tr.metrics.retries.WithLabelValues("team", "webhook")))
+	require.Empty(t, sink.messages())
+}
+
+func TestRetriesKeepGroupOrder(t *testing.T) {
+	// The first two attempts fail with 503 (retryable): the firing
+	// notification waits for its retries and the resolved one behind it.
+	sink := newWebhookSink(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
+	tr.run(t)
+
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", validPayload(t), nil).Code)
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", resolvedPayload(t), nil).Code)
+	waitFor(t, func() bool { return len(sink.messages()) == 2 }, "not both delivered")
+	require.Zero(t, sink.pending())
+
+	ms := sink.messages()
+	require.Equal(t, []string{"firing", "resolved"}, []string{ms[0].Status, ms[1].Status})
+	require.Equal(t, 2.0, testutil.ToFloat64(tr.metrics.retries.WithLabelValues("team", "webhook")))
+	require.Equal(t, 2.0, testutil.ToFloat64(tr.metrics.forwarded.WithLabelValues("team", "webhook", "delivered")))
+}
+
+// blockingEnricher never finishes before its context ends.
+type blockingEnricher struct{}
+
+func (blockingEnricher) Name() string { return "blocking" }
+func (blockingEnricher) Enrich(ctx context.Context, _ enrich.Input) (enrich.Apply, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestSlowEnricherFailsOpen(t *testing.T) {
+	sink := newWebhookSink(t)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, "")+"enrich:\n  deadline: 50ms\n", blockingEnricher{})
+	tr.run(t)
+
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", validPayload(t), nil).Code)
+	waitFor(t, func() bool { return len(sink.messages()) == 1 }, "alert held back by a slow enricher")
+	var e enrich.Enrichment
+	require.NoError(t, json.Unmarshal([]byte(sink.messages()[0].Alerts[0].Annotations[AnnotationEnrichment]), &e))
+	require.Contains(t, e.Skipped["blocking"], "50ms deadline")
+}
+
+func TestBackoff(t *testing.T) {
+	r := &Receiver{}
+	c := config.DefaultForwardConfig
+	for _, tc := range []struct {
+		attempts int
+		atLeast  time.Duration
+		lo, hi   time.Duration
+	}{
+		{attempts: 0, lo: 500 * time.Millisecond, hi: time.Second},
+		{attempts: 3, lo: 4 * time.Second, hi: 8 * time.Second},
+		{attempts: 10, lo: 30 * time.Second, hi: time.Minute},
+		{attempts: 1000, lo: 30 * time.Second, hi: time.Minute},
+		{attempts: 0, atLeast: 5 * time.Minute, lo: 5 * time.Minute, hi: 5 * time.Minute},
+	} {
+		t.Run(fmt.Sprintf("attempts=%d,atLeast=%s", tc.attempts, tc.atLeast), func(t *testing.T) {
+			for range 100 {
+				d := r.backoff(c, tc.attempts, tc.atLeast)
+				require.GreaterOrEqual(t, d, tc.lo)
+				require.LessOrEqual(t, d, tc.hi)
+			}
+		})
+	}
+}
+
+func TestApplyConfigRefusesBrokenTemplates(t *testing.T) {
+	tr := newTestReceiver(t, twoReceivers)
+	dir := t.TempDir()
+	cfg, err := config.Load([]byte(twoReceivers), dir)
+	require.NoError(t, err)
+	cfg.Templates = []string{writeTemplate(t, dir, `{{ define "x" }}{{ .Broken `)}
+	err = tr.ApplyConfig(cfg, enrich.NewOrchestrator(nil, time.Second, enrich.NewMetrics(nil), nil), nil)
+	require.ErrorContains(t, err, "templates:")
+	require.True(t, tr.Ready(), "the previous config stays in force")
+}
+
+func writeTemplate(t *testing.T, dir, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, "broken.tmpl")
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+	return p
+}
