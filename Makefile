@@ -43,6 +43,9 @@ fuzz: ## run each fuzz target for FUZZTIME
 e2e: deps ## end-to-end tests against the real Prometheus and Alertmanager
 	AUGUR_BIN_DIR=$(BIN) $(GO) test -count=1 -v -timeout=20m ./e2e
 
+load: deps ## load run on loopback: intake vs Alertmanager, added latency, RSS
+	AUGUR_BIN_DIR=$(BIN) AUGUR_LOAD=1 $(GO) test -count=1 -v -timeout=20m -run='^TestLoad$$' ./e2e
+
 bench: ## Go benchmarks with allocations
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
