@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCLI(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{
+			name:   "check a good config",
+			args:   []string{"check", "config", "../../examples/augur.yml"},
+			code:   0,
+			stdout: []string{"SUCCESS: ../../examples/augur.yml is valid augur config", "- demo: webhook×1", "enrich:     deadline 2s"},
+		},
+		{
+			name:   "check a bad config",
+			args:   []string{"check", "config", "testdata/bad.yml"},
+			code:   1,
+			stderr: []string{"FAILED: testdata/bad.yml:", "line 6 (forward.timout): field timout not found"},
+		},
+		{
+			name:   "check a missing file",
+			args:   []string{"check", "config", "testdata/nope.yml"},
+			code:   1,
+			stderr: []string{"FAILED: read config: open testdata/nope.yml: no such file or directory"},
+		},
+		{
+			name:   "version",
+			args:   []string{"version"},
+			code:   0,
+			stdout: []string{"augur, version", "go version:"},
+		},
+		{
+			name:   "unknown flag",
+			args:   []string{"--no.such-flag"},
+			code:   2,
+			stderr: []string{"unknown long flag '--no.such-flag'"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := cli(tc.args, &stdout, &stderr)
+			require.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", &stdout, &stderr)
+			for _, s := range tc.stdout {
+				require.Contains(t, stdout.String(), s)
+			}
+			for _, s := range tc.stderr {
+				require.Contains(t, stderr.String(), s)
+			}
+		})
+	}
+}
