@@ -11,6 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/receiver/store"
@@ -20,6 +23,7 @@ import (
 func (r *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/v1/webhook", r.handleWebhook)
 	mux.HandleFunc("/api/v1/webhook/{receiver}", r.handleWebhook)
+	mux.HandleFunc("GET /api/v1/incidents/{id}", r.handleIncident)
 }
 
 // handleWebhook takes one Alertmanager notification. It answers 200 only
@@ -136,4 +140,81 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	// The status line is out; an encoding error can only be a broken connection.
 	_ = json.NewEncoder(w).Encode(v) //nolint:errcheck
+}
+
+// incident is the JSON of GET /api/v1/incidents/{id}.
+type incident struct {
+	ID            string         `json:"id"`
+	Receiver      string         `json:"receiver"`
+	GroupKey      string         `json:"group_key"`
+	State         string         `json:"state"`
+	OpenedAt      time.Time      `json:"opened_at"`
+	ResolvedAt    *time.Time     `json:"resolved_at,omitempty"`
+	Notifications []notification `json:"notifications"`
+}
+
+type notification struct {
+	ID         int64             `json:"id"`
+	ReceivedAt time.Time         `json:"received_at"`
+	Status     string            `json:"status"`
+	Alerts     template.Alerts   `json:"alerts"`
+	Deliveries []deliveryOutcome `json:"deliveries"`
+}
+
+type deliveryOutcome struct {
+	Integration string     `json:"integration"`
+	State       string     `json:"state"`
+	Attempts    int        `json:"attempts"`
+	LastError   string     `json:"last_error,omitempty"`
+	DoneAt      *time.Time `json:"done_at,omitempty"`
+}
+
+// handleIncident shows one incident: its notifications as forwarded, with
+// their alerts and enrichment, and what became of each delivery.
+func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
+	rec, err := r.store.IncidentByID(req.Context(), req.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		return
+	case err != nil:
+		r.logger.Error("read incident", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	out := incident{
+		ID:            rec.ID,
+		Receiver:      rec.Receiver,
+		GroupKey:      rec.GroupKey,
+		State:         "open",
+		OpenedAt:      rec.OpenedAt.UTC(),
+		ResolvedAt:    optionalTime(rec.ResolvedAt),
+		Notifications: make([]notification, 0, len(rec.Notifications)),
+	}
+	if out.ResolvedAt != nil {
+		out.State = "resolved"
+	}
+	for _, n := range rec.Notifications {
+		msg, err := enrichedMessage(n.Enriched)
+		if err != nil {
+			r.logger.Error("read incident", "incident", rec.ID, "notification", n.ID, "err", err)
+			continue
+		}
+		on := notification{ID: n.ID, ReceivedAt: n.ReceivedAt.UTC(), Status: msg.Status, Alerts: msg.Alerts, Deliveries: []deliveryOutcome{}}
+		for _, d := range n.Deliveries {
+			on.Deliveries = append(on.Deliveries, deliveryOutcome{
+				Integration: d.Integration, State: d.State, Attempts: d.Attempts, LastError: d.LastError, DoneAt: optionalTime(d.DoneAt),
+			})
+		}
+		out.Notifications = append(out.Notifications, on)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }

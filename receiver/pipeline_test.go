@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,7 +123,8 @@ func TestForwardsEnrichedNotification(t *testing.T) {
 	}
 	require.Equal(t, m.Alerts[0].Annotations[AnnotationIncident], m.Alerts[1].Annotations[AnnotationIncident])
 	require.NotEmpty(t, incident)
-	require.Equal(t, 1.0, testutil.ToFloat64(tr.metrics.forwarded.WithLabelValues("team", "webhook", "delivered")))
+	delivered := tr.metrics.forwarded.WithLabelValues("team", "webhook", "delivered")
+	waitFor(t, func() bool { return testutil.ToFloat64(delivered) == 1 }, "delivery not recorded")
 }
 
 func resolvedPayload(t *testing.T) string {
@@ -189,7 +191,8 @@ func TestRetriesKeepGroupOrder(t *testing.T) {
 	ms := sink.messages()
 	require.Equal(t, []string{"firing", "resolved"}, []string{ms[0].Status, ms[1].Status})
 	require.Equal(t, 2.0, testutil.ToFloat64(tr.metrics.retries.WithLabelValues("team", "webhook")))
-	require.Equal(t, 2.0, testutil.ToFloat64(tr.metrics.forwarded.WithLabelValues("team", "webhook", "delivered")))
+	delivered := tr.metrics.forwarded.WithLabelValues("team", "webhook", "delivered")
+	waitFor(t, func() bool { return testutil.ToFloat64(delivered) == 2 }, "deliveries not recorded")
 }
 
 // blockingEnricher never finishes before its context ends.
@@ -253,4 +256,49 @@ func writeTemplate(t *testing.T, dir, text string) string {
 	p := filepath.Join(dir, "broken.tmpl")
 	require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
 	return p
+}
+
+func TestIncidentAPI(t *testing.T) {
+	sink := newWebhookSink(t, http.StatusServiceUnavailable)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
+	ext, err := url.Parse("https://augur.example.org/prefix")
+	require.NoError(t, err)
+	tr.externalURL = ext
+	tr.run(t)
+
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", validPayload(t), nil).Code)
+	delivered := tr.metrics.forwarded.WithLabelValues("team", "webhook", "delivered")
+	waitFor(t, func() bool { return testutil.ToFloat64(delivered) == 1 }, "not delivered")
+	a := sink.messages()[0].Alerts[0]
+	id := a.Annotations[AnnotationIncident]
+	require.Equal(t, "https://augur.example.org/prefix/api/v1/incidents/"+id, a.Annotations[AnnotationIncidentURL])
+
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		tr.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+	rec := get("/api/v1/incidents/" + id)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var inc incident
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &inc))
+	require.Equal(t, id, inc.ID)
+	require.Equal(t, "team", inc.Receiver)
+	require.Equal(t, "open", inc.State)
+	require.Nil(t, inc.ResolvedAt)
+	require.Len(t, inc.Notifications, 1)
+	n := inc.Notifications[0]
+	require.Equal(t, "firing", n.Status)
+	require.Len(t, n.Alerts, 2)
+	require.Equal(t, id, n.Alerts[1].Annotations[AnnotationIncident])
+	require.Len(t, n.Deliveries, 1)
+	d := n.Deliveries[0]
+	require.Equal(t, "webhook[0]", d.Integration)
+	require.Equal(t, "delivered", d.State)
+	require.Equal(t, 2, d.Attempts, "one 503, then delivered")
+	require.NotNil(t, d.DoneAt)
+
+	rec = get("/api/v1/incidents/inc-1999-01-01-0001")
+	require.Equal(t, http.StatusNotFound, rec.Code)
+	require.Contains(t, rec.Body.String(), `incident \"inc-1999-01-01-0001\": not found`)
 }

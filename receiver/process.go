@@ -17,8 +17,9 @@ import (
 
 // Annotations augur adds to every forwarded alert.
 const (
-	AnnotationIncident   = "augur_incident"
-	AnnotationEnrichment = "augur_enrichment"
+	AnnotationIncident    = "augur_incident"
+	AnnotationIncidentURL = "augur_incident_url"
+	AnnotationEnrichment  = "augur_enrichment"
 )
 
 // processLoop hands stored notifications to workers, partitioned by alert
@@ -114,7 +115,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		Querier:  st.querier,
 	}, group)
 	for i := range msg.Alerts {
-		if err := annotate(&msg.Alerts[i], results[i]); err != nil {
+		if err := r.annotate(&msg.Alerts[i], results[i]); err != nil {
 			return err
 		}
 	}
@@ -129,7 +130,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 	return r.store.Processed(ctx, n.ID, incident, enriched, names, r.now())
 }
 
-func annotate(a *template.Alert, e enrich.Enrichment) error {
+func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode enrichment: %w", err)
@@ -138,6 +139,9 @@ func annotate(a *template.Alert, e enrich.Enrichment) error {
 		a.Annotations = template.KV{}
 	}
 	a.Annotations[AnnotationIncident] = e.IncidentID
+	if r.externalURL != nil {
+		a.Annotations[AnnotationIncidentURL] = r.externalURL.JoinPath("api/v1/incidents", e.IncidentID).String()
+	}
 	a.Annotations[AnnotationEnrichment] = string(b)
 	return nil
 }

@@ -50,6 +50,8 @@ type Receiver struct {
 	now     func() time.Time
 	metrics *metrics
 	workers int
+	// externalURL, if set, is where augur is reachable: links to incidents.
+	externalURL *url.URL
 
 	state atomic.Pointer[state]
 
@@ -78,6 +80,7 @@ func New(o Options) *Receiver {
 		logger:      o.Logger,
 		now:         o.Now,
 		workers:     o.Workers,
+		externalURL: o.ExternalURL,
 		wakeProcess: make(chan struct{}, 1),
 		wakeDeliver: make(chan struct{}, 1),
 	}

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_unprocessed ON notifications (processed, id);
 CREATE INDEX IF NOT EXISTS notifications_received_at ON notifications (received_at);
+CREATE INDEX IF NOT EXISTS notifications_incident ON notifications (incident_id);
 
 CREATE TABLE IF NOT EXISTS deliveries (
 	id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -387,4 +388,95 @@ func (s *Store) Incident(ctx context.Context, receiver, groupKey string, resolve
 		return "", fmt.Errorf("commit incident %s: %w", id, err)
 	}
 	return id, nil
+}
+
+// ErrNotFound is returned for an id that is not in the store.
+var ErrNotFound = errors.New("not found")
+
+// IncidentRecord is an incident with the notifications that belong to it,
+// oldest first.
+type IncidentRecord struct {
+	ID            string
+	Receiver      string
+	GroupKey      string
+	OpenedAt      time.Time
+	ResolvedAt    time.Time // zero while open
+	Notifications []NotificationRecord
+}
+
+// NotificationRecord is a processed notification and its deliveries.
+type NotificationRecord struct {
+	ID         int64
+	ReceivedAt time.Time
+	Enriched   []byte
+	Deliveries []DeliveryRecord
+}
+
+// DeliveryRecord is the state of one delivery.
+type DeliveryRecord struct {
+	Integration string
+	State       string
+	Attempts    int
+	LastError   string
+	DoneAt      time.Time // zero while pending
+}
+
+// IncidentByID returns an incident with its notifications and deliveries,
+// or ErrNotFound.
+func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, error) {
+	var (
+		inc      IncidentRecord
+		opened   int64
+		resolved sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx,
+		`SELECT id, receiver, group_key, opened_at, resolved_at FROM incidents WHERE id = ?`, id).
+		Scan(&inc.ID, &inc.Receiver, &inc.GroupKey, &opened, &resolved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return inc, fmt.Errorf("incident %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return inc, fmt.Errorf("read incident %q: %w", id, err)
+	}
+	inc.OpenedAt = time.UnixMilli(opened)
+	if resolved.Valid {
+		inc.ResolvedAt = time.UnixMilli(resolved.Int64)
+	}
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT n.id, n.received_at, n.enriched, d.integration, d.state, d.attempts, d.last_error, d.done_at
+		 FROM notifications n LEFT JOIN deliveries d ON d.notification_id = n.id
+		 WHERE n.incident_id = ? ORDER BY n.id, d.id`, id)
+	if err != nil {
+		return inc, fmt.Errorf("read notifications of incident %q: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			nid, received int64
+			enriched      []byte
+			integ, state  sql.NullString
+			attempts      sql.NullInt64
+			lastErr       sql.NullString
+			done          sql.NullInt64
+		)
+		if err := rows.Scan(&nid, &received, &enriched, &integ, &state, &attempts, &lastErr, &done); err != nil {
+			return inc, fmt.Errorf("scan notification of incident %q: %w", id, err)
+		}
+		if n := len(inc.Notifications); n == 0 || inc.Notifications[n-1].ID != nid {
+			inc.Notifications = append(inc.Notifications, NotificationRecord{ID: nid, ReceivedAt: time.UnixMilli(received), Enriched: enriched})
+		}
+		if !integ.Valid {
+			continue
+		}
+		d := DeliveryRecord{Integration: integ.String, State: state.String, Attempts: int(attempts.Int64), LastError: lastErr.String}
+		if done.Valid {
+			d.DoneAt = time.UnixMilli(done.Int64)
+		}
+		last := &inc.Notifications[len(inc.Notifications)-1]
+		last.Deliveries = append(last.Deliveries, d)
+	}
+	if err := rows.Err(); err != nil {
+		return inc, fmt.Errorf("read notifications of incident %q: %w", id, err)
+	}
+	return inc, nil
 }
