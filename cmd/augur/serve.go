@@ -90,6 +90,7 @@ func runServe(o serveOptions, logger *slog.Logger) int {
 		ExternalURL: extURL,
 	})
 	rl.receiver = rcv
+	rl.storagePath = path
 	if err := rl.apply(cfg); err != nil {
 		rl.record(err)
 		return 1
@@ -196,6 +197,8 @@ type reloader struct {
 	logger        *slog.Logger
 	receiver      *receiver.Receiver
 	enrichMetrics *enrich.Metrics
+	// storagePath is the store in use; it cannot change without a restart.
+	storagePath string
 
 	lastSuccess     prometheus.Gauge
 	lastSuccessTime prometheus.Gauge
@@ -242,6 +245,9 @@ func (rl *reloader) load() (*config.Config, error) {
 
 // apply puts a loaded config into force, or leaves the old one running.
 func (rl *reloader) apply(cfg *config.Config) error {
+	if p := cfg.Storage.Path; !rl.opts.storageSet && p != "" && p != rl.storagePath {
+		rl.logger.Warn("storage.path changed: it takes effect at the next start", "in_use", rl.storagePath, "configured", p)
+	}
 	q, err := querier.New(cfg.Prometheus, rl.logger.With("component", "querier"))
 	if err != nil {
 		return err
