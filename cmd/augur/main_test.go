@@ -22,6 +22,12 @@ func TestCLI(t *testing.T) {
 			stdout: []string{"SUCCESS: ../../examples/augur.yml is valid augur config", "- demo: webhook×1", "enrich:     deadline 2s"},
 		},
 		{
+			name:   "check the team example",
+			args:   []string{"check", "config", "../../examples/augur-team.yml"},
+			code:   0,
+			stdout: []string{"- team-default: pagerduty×1, slack×1", "intake:     auth bearer token"},
+		},
+		{
 			name:   "check a bad config",
 			args:   []string{"check", "config", "testdata/bad.yml"},
 			code:   1,
