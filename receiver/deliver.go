@@ -236,7 +236,11 @@ func (e retryable) Unwrap() error { return e.err }
 // Skipped) on success, a retryable error, or another error when retrying
 // cannot help.
 func (r *Receiver) attempt(ctx context.Context, st *state, d store.Delivery) (string, error) {
-	msg, err := enrichedMessage(d.Enriched)
+	b, err := r.store.Enriched(ctx, d.NotificationID)
+	if err != nil {
+		return "", retryable{err: err}
+	}
+	msg, err := enrichedMessage(b)
 	if err != nil {
 		return "", err
 	}

@@ -196,8 +196,6 @@ type Delivery struct {
 	Integration    string
 	Attempts       int
 	CreatedAt      time.Time
-	// Enriched is the notification as it is to be forwarded.
-	Enriched []byte
 }
 
 // Due returns up to limit pending deliveries whose next attempt is due. A
@@ -206,8 +204,8 @@ type Delivery struct {
 // order: a resolution never overtakes the firing notification before it.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT d.id, d.notification_id, d.receiver, d.integration, d.attempts, d.created_at, n.enriched
-		 FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+		`SELECT d.id, d.notification_id, d.receiver, d.integration, d.attempts, d.created_at
+		 FROM deliveries d
 		 WHERE d.state = ? AND d.next_attempt_at <= ?
 		   AND NOT EXISTS (SELECT 1 FROM deliveries o
 		                   WHERE o.receiver = d.receiver AND o.group_key = d.group_key
@@ -224,7 +222,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Delivery, 
 			d  Delivery
 			ms int64
 		)
-		if err := rows.Scan(&d.ID, &d.NotificationID, &d.Receiver, &d.Integration, &d.Attempts, &ms, &d.Enriched); err != nil {
+		if err := rows.Scan(&d.ID, &d.NotificationID, &d.Receiver, &d.Integration, &d.Attempts, &ms); err != nil {
 			return nil, fmt.Errorf("scan delivery: %w", err)
 		}
 		d.CreatedAt = time.UnixMilli(ms)
@@ -234,6 +232,16 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Delivery, 
 		return nil, fmt.Errorf("query due deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// Enriched returns a processed notification as it is to be forwarded.
+func (s *Store) Enriched(ctx context.Context, notificationID int64) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, `SELECT enriched FROM notifications WHERE id = ?`, notificationID).Scan(&b)
+	if err != nil {
+		return nil, fmt.Errorf("read notification %d: %w", notificationID, err)
+	}
+	return b, nil
 }
 
 // NextDue returns when the earliest pending delivery due after the given

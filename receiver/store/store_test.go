@@ -64,7 +64,9 @@ func TestOutboxOrder(t *testing.T) {
 
 	ds, err := s.Due(ctx, t0, 100)
 	require.NoError(t, err)
-	require.Equal(t, []byte(`{"enriched":true}`), ds[0].Enriched)
+	b, err := s.Enriched(ctx, ds[0].NotificationID)
+	require.NoError(t, err)
+	require.Equal(t, []byte(`{"enriched":true}`), b)
 	require.NoError(t, s.Retry(ctx, ds[0].ID, "503", t0.Add(time.Minute)))
 	require.Equal(t, []int64{b1}, dueIDs(t, s, t0), "a1 is not due yet and still holds a2 back")
 	next, ok, err := s.NextDue(ctx, t0)
@@ -76,10 +78,10 @@ func TestOutboxOrder(t *testing.T) {
 	require.NoError(t, s.Finish(ctx, ds[0].ID, Delivered, "", t0.Add(time.Minute)))
 	require.Equal(t, []int64{a2, b1}, dueIDs(t, s, t0.Add(time.Minute)))
 
-	b, err := s.Backlog(ctx)
+	backlog, err := s.Backlog(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 2, b.Depth)
-	require.True(t, t0.Equal(b.Oldest), "oldest %s", b.Oldest)
+	require.Equal(t, 2, backlog.Depth)
+	require.True(t, t0.Equal(backlog.Oldest), "oldest %s", backlog.Oldest)
 }
 
 func TestPrune(t *testing.T) {
