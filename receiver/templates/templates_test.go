@@ -31,7 +31,6 @@ func data(t *testing.T, annotations ...model.LabelSet) (*template.Template, any)
 	return tmpl, tmpl.Data("team", model.LabelSet{"alertname": "HighErrorRate"}, nil, "first notification", alerts...)
 }
 
-
 func TestSlackText(t *testing.T) {
 	tmpl, d := data(t,
 		model.LabelSet{
