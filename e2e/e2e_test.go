@@ -21,14 +21,44 @@ var incidentID = regexp.MustCompile(`^inc-\d{4}-\d{2}-\d{2}-\d{4}$`)
 
 const pagerDutyRoutingKey = "e2e0routing0key0e2e0routing0key0" // 32 characters, as PagerDuty requires.
 
+// recorded keeps what a stand-in accepted and why it refused the rest.
+type recorded[T any] struct {
+	mu      sync.Mutex
+	items   []T
+	refused []string
+}
+
+func (r *recorded[T]) accept(item T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.items = append(r.items, item)
+}
+
+func (r *recorded[T]) refuse(why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refused = append(r.refused, why)
+}
+
+// first waits for the first accepted item and checks that nothing was
+// refused.
+func (r *recorded[T]) first(t *testing.T, what string) T {
+	t.Helper()
+	eventually(t, 30*time.Second, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.items) > 0
+	}, "%s received nothing", what)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	require.Empty(t, r.refused, "%s refused payloads", what)
+	return r.items[0]
+}
+
 // slackAPI stands in for a Slack incoming webhook: it accepts what Slack
 // accepts (JSON with attachments that each have fallback text) and answers
 // "ok" as Slack does.
-type slackAPI struct {
-	mu       sync.Mutex
-	messages []slackMessage
-	refused  []string
-}
+type slackAPI struct{ recorded[slackMessage] }
 
 type slackMessage struct {
 	Channel     string `json:"channel"`
@@ -44,30 +74,24 @@ type slackMessage struct {
 func (s *slackAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var m slackMessage
 	err := json.NewDecoder(r.Body).Decode(&m)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	switch {
 	case err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
-		s.refused = append(s.refused, fmt.Sprintf("invalid_payload: %v", err))
+		s.refuse(fmt.Sprintf("invalid_payload: %v", err))
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return
 	case len(m.Attachments) == 0 || m.Attachments[0].Fallback == "":
-		s.refused = append(s.refused, "no_text: attachments without fallback")
+		s.refuse("no_text: attachments without fallback")
 		http.Error(w, "no_text", http.StatusBadRequest)
 		return
 	}
-	s.messages = append(s.messages, m)
+	s.accept(m)
 	w.Header().Set("Content-Type", "text/html")
 	_, _ = w.Write([]byte("ok")) //nolint:errcheck
 }
 
 // pagerDutyAPI stands in for PagerDuty's Events API v2 (/v2/enqueue): it
 // checks the fields PagerDuty requires and answers 202 with a dedup_key.
-type pagerDutyAPI struct {
-	mu      sync.Mutex
-	events  []pagerDutyEvent
-	refused []string
-}
+type pagerDutyAPI struct{ recorded[pagerDutyEvent] }
 
 type pagerDutyEvent struct {
 	RoutingKey  string `json:"routing_key"`
@@ -110,16 +134,14 @@ func (p *pagerDutyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if len(problems) > 0 {
-		p.refused = append(p.refused, strings.Join(problems, "; "))
+		p.refuse(strings.Join(problems, "; "))
 		w.WriteHeader(http.StatusBadRequest)
 		_ = json.NewEncoder(w).Encode(map[string]any{"status": "invalid event", "message": "Event object is invalid", "errors": problems}) //nolint:errcheck
 		return
 	}
-	p.events = append(p.events, e)
+	p.accept(e)
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": "success", "message": "Event processed", "dedup_key": e.DedupKey}) //nolint:errcheck
 }
@@ -205,29 +227,13 @@ alerting:
 	require.Equal(t, 1, enrichment.Version)
 	require.Equal(t, got.Annotations["augur_incident"], enrichment.IncidentID)
 
-	eventually(t, 30*time.Second, func() bool {
-		slack.mu.Lock()
-		defer slack.mu.Unlock()
-		return len(slack.messages) > 0
-	}, "the Slack stand-in received nothing")
-	slack.mu.Lock()
-	require.Empty(t, slack.refused)
-	sm := slack.messages[0]
-	slack.mu.Unlock()
+	sm := slack.first(t, "the Slack stand-in")
 	require.Equal(t, "#e2e", sm.Channel)
 	require.Contains(t, sm.Attachments[0].Title, "E2EAlwaysFiring")
 	require.Contains(t, sm.Attachments[0].Text, ":link: "+enrichment.IncidentID, "augur's Slack block under the title")
 	require.NotContains(t, sm.Attachments[0].Text, "augur_enrichment", "the raw JSON stays out of the message")
 
-	eventually(t, 30*time.Second, func() bool {
-		pd.mu.Lock()
-		defer pd.mu.Unlock()
-		return len(pd.events) > 0
-	}, "the PagerDuty stand-in received nothing")
-	pd.mu.Lock()
-	require.Empty(t, pd.refused)
-	ev := pd.events[0]
-	pd.mu.Unlock()
+	ev := pd.first(t, "the PagerDuty stand-in")
 	require.Equal(t, "trigger", ev.EventAction)
 	require.Contains(t, ev.Payload.Summary, "E2EAlwaysFiring")
 	details, err := json.Marshal(ev.Payload.CustomDetails["augur"])
