@@ -14,7 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
+	"reflect"
 	"strings"
 	"time"
 
@@ -78,7 +78,7 @@ func (c *PrometheusConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultPrometheusConfig
 	type plain PrometheusConfig
 	if err := unmarshal((*plain)(c)); err != nil {
-		return err
+		return inSection("prometheus", err)
 	}
 	if c.URL == nil {
 		return errors.New("prometheus.url: must be set")
@@ -117,7 +117,7 @@ func (c *IntakeConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultIntakeConfig
 	type plain IntakeConfig
 	if err := unmarshal((*plain)(c)); err != nil {
-		return err
+		return inSection("intake", err)
 	}
 	if c.MaxBodyBytes <= 0 {
 		return errors.New("intake.max_body_bytes: must be positive")
@@ -142,7 +142,7 @@ type BasicAuth struct {
 func (c *BasicAuth) UnmarshalYAML(unmarshal func(any) error) error {
 	type plain BasicAuth
 	if err := unmarshal((*plain)(c)); err != nil {
-		return err
+		return inSection("intake.basic_auth", err)
 	}
 	if c.Username == "" {
 		return errors.New("intake.basic_auth.username: must be set")
@@ -181,7 +181,7 @@ func (c *ForwardConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultForwardConfig
 	type plain ForwardConfig
 	if err := unmarshal((*plain)(c)); err != nil {
-		return err
+		return inSection("forward", err)
 	}
 	switch {
 	case c.Timeout <= 0:
@@ -213,7 +213,7 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultEnrichConfig
 	type plain EnrichConfig
 	if err := unmarshal((*plain)(c)); err != nil {
-		return err
+		return inSection("enrich", err)
 	}
 	if c.Deadline <= 0 {
 		return errors.New("enrich.deadline: must be positive")
@@ -240,7 +240,7 @@ func (c *StorageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultStorageConfig
 	type plain StorageConfig
 	if err := unmarshal((*plain)(c)); err != nil {
-		return err
+		return inSection("storage", err)
 	}
 	if c.Retention <= 0 {
 		return errors.New("storage.retention: must be positive")
@@ -302,7 +302,11 @@ func LoadFile(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := Load(content, filepath.Dir(path))
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("resolve config directory: %w", err)
+	}
+	cfg, err := Load(content, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -322,6 +326,13 @@ func Load(content []byte, dir string) (*Config, error) {
 		return nil, locate(content, err)
 	}
 	cfg := doc.Config
+	// A key without a value ("forward:") zeroes its section without calling
+	// its UnmarshalYAML; such a section gets its defaults.
+	orDefault(&cfg.Prometheus, DefaultPrometheusConfig)
+	orDefault(&cfg.Intake, DefaultIntakeConfig)
+	orDefault(&cfg.Forward, DefaultForwardConfig)
+	orDefault(&cfg.Enrich, DefaultEnrichConfig)
+	orDefault(&cfg.Storage, DefaultStorageConfig)
 	if err := cfg.resolveIntakeFiles(dir); err != nil {
 		return nil, err
 	}
@@ -334,6 +345,12 @@ func Load(content []byte, dir string) (*Config, error) {
 		}
 	}
 	return &cfg, nil
+}
+
+func orDefault[T any](section *T, def T) {
+	if reflect.ValueOf(section).Elem().IsZero() {
+		*section = def
+	}
 }
 
 func (c *Config) resolveIntakeFiles(dir string) error {
@@ -399,7 +416,7 @@ func (c *Config) loadAlertmanagerSections(doc document, dir string) error {
 		// Nothing to link: validate global on its own.
 		am, err := loadAlertmanager(doc.Global, doc.Templates, []any{map[string]any{"name": "none"}})
 		if err != nil {
-			return fmt.Errorf("global: %w", err)
+			return explain("global", doc.Global, err)
 		}
 		c.Global, c.Templates = am.Global, am.Templates
 		return nil
@@ -416,23 +433,14 @@ func (c *Config) loadAlertmanagerSections(doc document, dir string) error {
 // loading each on its own.
 func blame(doc document, err error) error {
 	if _, gerr := loadAlertmanager(doc.Global, nil, []any{map[string]any{"name": "none"}}); gerr != nil {
-		return fmt.Errorf("global: %w", gerr)
+		return explain("global", doc.Global, gerr)
 	}
 	for i, r := range doc.Receivers {
 		if _, rerr := loadAlertmanager(doc.Global, nil, []any{r}); rerr != nil {
-			return fmt.Errorf("receivers[%d]%s: %w", i, receiverName(r), rerr)
+			return explain(fmt.Sprintf("receivers[%d]", i), r, rerr)
 		}
 	}
-	return fmt.Errorf("receivers: %w", err)
-}
-
-func receiverName(r any) string {
-	if m, ok := r.(map[any]any); ok {
-		if n, ok := m["name"].(string); ok {
-			return fmt.Sprintf(" (%q)", n)
-		}
-	}
-	return ""
+	return explain("receivers", doc.Receivers, err)
 }
 
 func loadAlertmanager(global any, templates, receivers []any) (*amconfig.Config, error) {
@@ -451,11 +459,7 @@ func loadAlertmanager(global any, templates, receivers []any) (*amconfig.Config,
 	if err != nil {
 		return nil, fmt.Errorf("encode alertmanager sections: %w", err)
 	}
-	am, err := amconfig.Load(string(out))
-	if err != nil {
-		return nil, cleanYAMLError(err)
-	}
-	return am, nil
+	return amconfig.Load(string(out))
 }
 
 // resolveFiles makes every "*_file" value under v absolute and checks that
@@ -491,14 +495,4 @@ func resolveFiles(path string, v any, dir string) error {
 		}
 	}
 	return nil
-}
-
-var yamlLine = regexp.MustCompile(`line \d+: `)
-
-// cleanYAMLError drops the line numbers of the YAML that augur generated for
-// Alertmanager's loader: they would point into a document the user never saw.
-func cleanYAMLError(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
-	msg = yamlLine.ReplaceAllString(msg, "")
-	return errors.New(strings.Join(strings.Fields(msg), " "))
 }

@@ -5,30 +5,60 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
+	"go.yaml.in/yaml/v2"
 	yaml3 "go.yaml.in/yaml/v3"
 )
 
-var lineRef = regexp.MustCompile(`line (\d+): `)
+var (
+	lineRef      = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
 
-// locate adds the key path to every "line N: " in a YAML decoding error, so
-// that "line 7: field timout not found" also says "prometheus.timout".
+// inSection prefixes a decoding error with the section it happened in.
+// Errors that carry line numbers are left to locate, which adds the full
+// key path; errors that already name a key inside the section stay as they
+// are.
+func inSection(section string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) || strings.HasPrefix(err.Error(), section+".") || strings.HasPrefix(err.Error(), section+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", section, err)
+}
+
+// locate rewrites the errors of a YAML decoding so that each names its line
+// and key path: "line 7: prometheus.timout: unknown field".
 func locate(content []byte, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
 	var root yaml3.Node
 	if yaml3.Unmarshal(content, &root) != nil {
 		return err
 	}
-	msg := lineRef.ReplaceAllStringFunc(err.Error(), func(m string) string {
-		n, convErr := strconv.Atoi(lineRef.FindStringSubmatch(m)[1])
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		msgs[i] = e
+		m := lineRef.FindStringSubmatch(e)
+		if m == nil {
+			continue
+		}
+		line, convErr := strconv.Atoi(m[1])
 		if convErr != nil {
-			return m
+			continue
 		}
-		if p := pathAt(&root, n, ""); p != "" {
-			return fmt.Sprintf("line %d (%s): ", n, p)
+		msg := m[2]
+		if unknownField.MatchString(msg) {
+			msg = "unknown field"
 		}
-		return m
-	})
-	return errors.New(msg)
+		if p := pathAt(&root, line, ""); p != "" {
+			msgs[i] = fmt.Sprintf("line %d: %s: %s", line, p, msg)
+		}
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // pathAt returns the key path of the deepest key or item on the given line.
@@ -61,6 +91,50 @@ func pathAt(n *yaml3.Node, line int, path string) string {
 				return deeper
 			}
 			if c.Line == line {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// explain turns an error of Alertmanager's loader about one section (raw,
+// as decoded from the user's file) into one that names the key path. The
+// line numbers of Alertmanager's errors are dropped: they point into the
+// document augur generated for its loader, which the user never saw.
+func explain(path string, raw any, err error) error {
+	msgs := strings.Split(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n"), "\n")
+	for i, msg := range msgs {
+		msg = strings.TrimSpace(msg)
+		if m := lineRef.FindStringSubmatch(msg); m != nil {
+			msg = m[2]
+		}
+		if m := unknownField.FindStringSubmatch(msg); m != nil {
+			if p := findKey(raw, m[1], path); p != "" {
+				msgs[i] = p + ": unknown field"
+				continue
+			}
+		}
+		msgs[i] = path + ": " + msg
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// findKey returns the path of the first mapping key named key under v.
+func findKey(v any, key, path string) string {
+	switch v := v.(type) {
+	case map[any]any:
+		for k, val := range v {
+			if k == key {
+				return path + "." + key
+			}
+			if p := findKey(val, key, fmt.Sprintf("%s.%v", path, k)); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, val := range v {
+			if p := findKey(val, key, fmt.Sprintf("%s[%d]", path, i)); p != "" {
 				return p
 			}
 		}

@@ -31,7 +31,7 @@ func TestCLI(t *testing.T) {
 			name:   "check a bad config",
 			args:   []string{"check", "config", "testdata/bad.yml"},
 			code:   1,
-			stderr: []string{"FAILED: testdata/bad.yml:", "line 6 (forward.timout): field timout not found"},
+			stderr: []string{"FAILED: testdata/bad.yml:", "line 6: forward.timout: unknown field"},
 		},
 		{
 			name:   "check a missing file",

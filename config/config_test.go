@@ -1,0 +1,195 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v2"
+)
+
+func TestGoodConfigs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.good.yml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			_, err := LoadFile(f)
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := LoadFile(filepath.Join("testdata", "empty.good.yml"))
+	require.NoError(t, err)
+	require.Equal(t, DefaultPrometheusConfig.URL.String(), cfg.Prometheus.URL.String())
+	require.Equal(t, DefaultPrometheusConfig.Timeout, cfg.Prometheus.Timeout)
+	require.Equal(t, DefaultIntakeConfig, cfg.Intake)
+	require.Equal(t, DefaultForwardConfig, cfg.Forward)
+	require.Equal(t, DefaultEnrichConfig, cfg.Enrich)
+	require.Equal(t, DefaultStorageConfig, cfg.Storage)
+	require.Empty(t, cfg.Receivers)
+	require.NotNil(t, cfg.Global, "Alertmanager's global defaults")
+	require.Equal(t, model.Duration(5*time.Minute), cfg.Global.ResolveTimeout)
+
+	// A section that is present without a value gets its defaults.
+	cfg, err = LoadFile(filepath.Join("testdata", "empty-sections.good.yml"))
+	require.NoError(t, err)
+	require.Equal(t, DefaultForwardConfig, cfg.Forward)
+	require.Equal(t, DefaultEnrichConfig, cfg.Enrich)
+	require.Equal(t, DefaultStorageConfig, cfg.Storage)
+	require.Equal(t, DefaultIntakeConfig, cfg.Intake)
+	require.Equal(t, DefaultPrometheusConfig.Timeout, cfg.Prometheus.Timeout)
+
+	// A section that is present but sparse gets the defaults for the rest.
+	cfg, err = Load([]byte("forward:\n  concurrency: 3\n"), t.TempDir())
+	require.NoError(t, err)
+	want := DefaultForwardConfig
+	want.Concurrency = 3
+	require.Equal(t, want, cfg.Forward)
+}
+
+func TestFullConfig(t *testing.T) {
+	cfg, err := LoadFile(filepath.Join("testdata", "full.good.yml"))
+	require.NoError(t, err)
+	dir, err := filepath.Abs("testdata")
+	require.NoError(t, err)
+	require.Equal(t, "https://prometheus.example.org:9090", cfg.Prometheus.URL.String())
+	require.Equal(t, model.Duration(30*time.Second), cfg.Prometheus.Timeout)
+	require.Equal(t, "augur", cfg.Prometheus.HTTPConfig.BasicAuth.Username)
+	require.Equal(t, filepath.Join(dir, "secrets", "prom-pass"), cfg.Prometheus.HTTPConfig.BasicAuth.PasswordFile,
+		"resolved against the config file's directory")
+
+	require.Equal(t, "intake-s3cret", string(cfg.Intake.BearerToken), "read from bearer_token_file, trimmed")
+	require.Equal(t, int64(1<<20), cfg.Intake.MaxBodyBytes)
+	require.Equal(t, "quiet", cfg.Intake.DefaultReceiver)
+	require.Equal(t, ForwardConfig{
+		Timeout:        model.Duration(5 * time.Second),
+		InitialBackoff: model.Duration(500 * time.Millisecond),
+		MaxBackoff:     model.Duration(2 * time.Minute),
+		Concurrency:    4,
+	}, cfg.Forward)
+	require.Equal(t, model.Duration(1500*time.Millisecond), cfg.Enrich.Deadline)
+	require.Equal(t, StorageConfig{Path: "/var/lib/augur", Retention: model.Duration(720 * time.Hour)}, cfg.Storage)
+
+	require.Equal(t, []string{filepath.Join(dir, "templates", "*.tmpl")}, cfg.Templates)
+	require.Equal(t, model.Duration(10*time.Minute), cfg.Global.ResolveTimeout)
+
+	require.Len(t, cfg.Receivers, 2)
+	team, ok := cfg.Receiver("team")
+	require.True(t, ok)
+	_, ok = cfg.Receiver("nobody")
+	require.False(t, ok)
+	require.Len(t, team.WebhookConfigs, 1)
+	require.Equal(t, uint64(10), team.WebhookConfigs[0].MaxAlerts)
+	require.NotNil(t, team.WebhookConfigs[0].HTTPConfig, "global http_config copied in, as Alertmanager does")
+	require.Len(t, team.SlackConfigs, 2)
+	require.Equal(t, "https://hooks.slack.com/services/GLOBAL/GLOBAL/GLOBAL", team.SlackConfigs[0].APIURL.String(),
+		"global slack_api_url copied into the receiver that sets none")
+	require.Equal(t, filepath.Join(dir, "secrets", "slack-url"), team.SlackConfigs[1].APIURLFile,
+		"receiver *_file paths are made absolute against the config file's directory")
+	require.Len(t, team.PagerdutyConfigs, 1)
+	require.Equal(t, "0123456789abcdef0123456789abcdef", string(team.PagerdutyConfigs[0].RoutingKey))
+}
+
+func TestBadConfigs(t *testing.T) {
+	for file, want := range map[string][]string{
+		"unknown-top-level":        {"line 2: triage_rules: unknown field"},
+		"unknown-augur-key":        {"line 2: forward.timout: unknown field"},
+		"unknown-receiver-key":     {"receivers[0].webhook_configs[0].urll: unknown field"},
+		"bad-webhook-url":          {`receivers[0]: invalid URL: parse "::not a url"`},
+		"bad-prometheus-url":       {`prometheus: invalid URL "ftp://prometheus.example.org": scheme must be http or https`},
+		"receiver-without-name":    {"receivers[0]: missing name in receiver"},
+		"duplicate-receivers":      {`receivers: notification config name "team" is not unique`},
+		"unknown-default-receiver": {`intake.default_receiver: receiver "nobody" does not exist in receivers`},
+		"missing-secret-file":      {"receivers[0].slack_configs[0].api_url_file: open /", "/config/testdata/secrets/does-not-exist: no such file or directory"},
+		"missing-intake-token":     {"intake.bearer_token_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
+		"zero-timeout":             {"forward.timeout: must be positive"},
+		"backoff-order":            {"forward.max_backoff: must not be shorter than initial_backoff"},
+		"bearer-and-basic":         {"intake: bearer_token and basic_auth are mutually exclusive"},
+		"basic-without-password":   {"intake.basic_auth: one of password and password_file must be set"},
+		"bad-duration":             {`enrich: not a valid duration string: "soon"`},
+		"slack-without-url":        {"receivers[0]: no Slack API URL nor App token set"},
+	} {
+		t.Run(file, func(t *testing.T) {
+			path := filepath.Join("testdata", file+".bad.yml")
+			_, err := LoadFile(path)
+			require.Error(t, err)
+			require.Equal(t, path+": ", err.Error()[:len(path)+2], "the error names the file")
+			for _, w := range want {
+				require.Contains(t, err.Error(), w)
+			}
+		})
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
+	require.NoError(t, err)
+	require.Len(t, files, 16, "every bad fixture has a case above")
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := LoadFile(filepath.Join("testdata", "nope.yml"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.ErrorContains(t, err, "read config: open testdata/nope.yml")
+}
+
+func TestSecretsDoNotLeak(t *testing.T) {
+	cfg, err := Load([]byte(`
+receivers:
+  - name: team
+    slack_configs:
+      - api_url: https://hooks.slack.com/services/T0/B0/TOPSECRET
+intake:
+  basic_auth:
+    username: am
+    password: TOPSECRET
+`), t.TempDir())
+	require.NoError(t, err)
+	for _, v := range []any{cfg.Intake, cfg.Receivers, cfg.Prometheus} {
+		out, err := yaml.Marshal(v)
+		require.NoError(t, err)
+		require.NotContains(t, string(out), "TOPSECRET")
+	}
+	out, err := yaml.Marshal(cfg.Intake)
+	require.NoError(t, err)
+	require.Contains(t, string(out), "password: <secret>")
+}
+
+func FuzzLoad(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.yml"))
+	require.NoError(f, err)
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	dir, err := filepath.Abs("testdata")
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, content []byte) {
+		cfg, err := Load(content, dir)
+		if err != nil {
+			require.Nil(t, cfg)
+			return
+		}
+		// What loads is usable as it is.
+		require.NotNil(t, cfg.Prometheus.URL)
+		require.Positive(t, cfg.Prometheus.Timeout)
+		require.Positive(t, cfg.Intake.MaxBodyBytes)
+		require.Positive(t, cfg.Forward.Timeout)
+		require.GreaterOrEqual(t, cfg.Forward.MaxBackoff, cfg.Forward.InitialBackoff)
+		require.Positive(t, cfg.Enrich.Deadline)
+		require.Positive(t, cfg.Storage.Retention)
+		seen := map[string]bool{}
+		for _, r := range cfg.Receivers {
+			require.NotEmpty(t, r.Name)
+			require.False(t, seen[r.Name], "duplicate receiver %q", r.Name)
+			seen[r.Name] = true
+		}
+		if r := cfg.Intake.DefaultReceiver; r != "" {
+			require.True(t, seen[r])
+		}
+	})
+}
