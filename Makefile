@@ -29,7 +29,8 @@ build: ## build ./augur (static)
 
 run: build ## run augur with examples/augur.yml and the demo sink
 	@echo "demo sink on 127.0.0.1:9097, augur on :9096; send: curl -H 'Content-Type: application/json' --data @examples/payload.json localhost:9096/api/v1/webhook/demo"
-	$(GO) run ./examples/sink & sink=$$!; trap "kill $$sink" EXIT INT TERM; ./augur --config.file=examples/augur.yml
+	$(GO) build -o $(BIN)/demo-sink ./examples/sink
+	$(BIN)/demo-sink & sink=$$!; trap 'kill $$sink' EXIT INT TERM; ./augur --config.file=examples/augur.yml
 
 test: deps unit fuzz e2e ## everything: unit, bounded fuzzing, end to end
 

@@ -83,11 +83,22 @@ func partition(n store.Notification, parts int) int {
 	return int(h.Sum32() % uint32(parts))
 }
 
+// processOne processes a notification, retrying until it succeeds: its
+// partition waits meanwhile, so that a later notification of the same group
+// never overtakes it. Only store errors can fail processing.
 func (r *Receiver) processOne(ctx context.Context, n store.Notification) {
-	if err := r.process(ctx, n); err != nil && ctx.Err() == nil {
-		// The notification stays unprocessed in the store and is taken up
-		// again at the next start.
-		r.logger.Error("process notification", "id", n.ID, "receiver", n.Receiver, "err", err)
+	for attempt := 0; ; attempt++ {
+		err := r.process(ctx, n)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		wait := min(time.Second<<min(attempt, 5), 30*time.Second)
+		r.logger.Error("process notification, will retry", "id", n.ID, "receiver", n.Receiver, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
 	}
 	wake(r.wakeDeliver)
 }
