@@ -8,7 +8,6 @@ package enrich
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -116,6 +115,7 @@ type outcome struct {
 	enricher string
 	apply    Apply
 	err      error
+	late     bool
 }
 
 // Enrich enriches each alert of a notification. It returns, in the order of
@@ -163,6 +163,9 @@ func (o *Orchestrator) Enrich(ctx context.Context, base Input, group []model.Ale
 	for i := range group {
 		finished := map[string]bool{}
 		for _, r := range results[i] {
+			if r.late {
+				continue
+			}
 			finished[r.enricher] = true
 			if r.err != nil {
 				o.skip(&out[i], r.enricher, "error", r.err.Error())
@@ -193,8 +196,9 @@ func (o *Orchestrator) run(ctx context.Context, e Enricher, in Input) (res outco
 		}
 	}()
 	res.apply, res.err = e.Enrich(ctx, in)
-	if res.err != nil && errors.Is(res.err, context.DeadlineExceeded) {
-		res.err = fmt.Errorf("not done within the %s deadline: %w", o.deadline, res.err)
+	if res.err != nil && ctx.Err() != nil {
+		// Cut off by the deadline: the same as not returning in time.
+		res.late = true
 	}
 	return res
 }

@@ -69,12 +69,13 @@ func TestOrchestratorFailsOpen(t *testing.T) {
 		require.Equal(t, 1, got[i].Version)
 		require.Equal(t, "inc-1/good:"+name, got[i].IncidentID, "each alert gets its own parts, in order, and late parts are dropped")
 		require.Equal(t, map[string]string{
-			"blocking":  "not done within the 20ms deadline: context deadline exceeded",
+			"blocking":  "not done within the 20ms deadline",
 			"stubborn":  "not done within the 20ms deadline",
 			"failing":   "prometheus unreachable",
 			"panicking": "panic: index out of range",
 		}, got[i].Skipped)
 	}
+	require.Equal(t, 2.0, testutil.ToFloat64(m.skipped.WithLabelValues("blocking", "deadline")))
 	require.Equal(t, 2.0, testutil.ToFloat64(m.skipped.WithLabelValues("stubborn", "deadline")))
 	require.Equal(t, 2.0, testutil.ToFloat64(m.skipped.WithLabelValues("failing", "error")))
 	require.Equal(t, 2.0, testutil.ToFloat64(m.skipped.WithLabelValues("panicking", "error")))
