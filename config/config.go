@@ -14,7 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,15 +29,16 @@ type Config struct {
 	// Global, Templates and Receivers are Alertmanager's own sections, as
 	// Alertmanager's config loader leaves them: global defaults copied into
 	// each receiver, relative file paths resolved against the config file.
-	Global    *amconfig.GlobalConfig `yaml:"-"`
-	Templates []string               `yaml:"-"`
-	Receivers []amconfig.Receiver    `yaml:"-"`
+	Global    *amconfig.GlobalConfig
+	Templates []string
+	Receivers []amconfig.Receiver
 
-	Prometheus PrometheusConfig `yaml:"prometheus"`
-	Intake     IntakeConfig     `yaml:"intake"`
-	Forward    ForwardConfig    `yaml:"forward"`
-	Enrich     EnrichConfig     `yaml:"enrich"`
-	Storage    StorageConfig    `yaml:"storage"`
+	Prometheus PrometheusConfig
+	Intake     IntakeConfig
+	Forward    ForwardConfig
+	Triage     TriageConfig
+	Enrich     EnrichConfig
+	Storage    StorageConfig
 }
 
 // Receiver returns the receiver with the given name.
@@ -52,11 +53,18 @@ func (c *Config) Receiver(name string) (amconfig.Receiver, bool) {
 
 // document is the shape of the file. Alertmanager's sections are kept raw
 // here and handed to Alertmanager's loader as a whole.
+// augur's sections are pointers: a section that is absent, or present
+// without a value ("forward:"), stays nil and gets its defaults.
 type document struct {
-	Global    any   `yaml:"global,omitempty"`
-	Templates []any `yaml:"templates,omitempty"`
-	Receivers []any `yaml:"receivers,omitempty"`
-	Config    `yaml:",inline"`
+	Global     any               `yaml:"global,omitempty"`
+	Templates  []any             `yaml:"templates,omitempty"`
+	Receivers  []any             `yaml:"receivers,omitempty"`
+	Prometheus *PrometheusConfig `yaml:"prometheus"`
+	Intake     *IntakeConfig     `yaml:"intake"`
+	Forward    *ForwardConfig    `yaml:"forward"`
+	Triage     *TriageConfig     `yaml:"triage"`
+	Enrich     *EnrichConfig     `yaml:"enrich"`
+	Storage    *StorageConfig    `yaml:"storage"`
 }
 
 // PrometheusConfig says where augur runs its PromQL queries.
@@ -76,12 +84,14 @@ var DefaultPrometheusConfig = PrometheusConfig{
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (c *PrometheusConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultPrometheusConfig
+	// Decoded into a fresh URL, never into the default's shared one.
+	c.URL = nil
 	type plain PrometheusConfig
 	if err := unmarshal((*plain)(c)); err != nil {
 		return inSection("prometheus", err)
 	}
 	if c.URL == nil {
-		return errors.New("prometheus.url: must be set")
+		c.URL = DefaultPrometheusConfig.URL
 	}
 	if c.Timeout <= 0 {
 		return errors.New("prometheus.timeout: must be positive")
@@ -196,6 +206,41 @@ func (c *ForwardConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	return nil
 }
 
+// TriageConfig configures what augur drops before enrichment.
+type TriageConfig struct {
+	// DedupWindow: the same notification (same receiver, group key, alert
+	// fingerprints, statuses and start times) again within it is dropped as
+	// a duplicate.
+	DedupWindow model.Duration `yaml:"dedup_window"`
+	// RepeatInterval: an unchanged notification after DedupWindow (a repeat
+	// by Alertmanager's repeat_interval) is forwarded only once the last
+	// forward of its group is this old; 0 drops every unchanged repeat.
+	RepeatInterval model.Duration `yaml:"repeat_interval"`
+}
+
+// DefaultTriageConfig is the default triage section.
+var DefaultTriageConfig = TriageConfig{
+	DedupWindow: model.Duration(5 * time.Minute),
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultTriageConfig
+	type plain TriageConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return inSection("triage", err)
+	}
+	switch {
+	case c.DedupWindow < 0:
+		return errors.New("triage.dedup_window: must not be negative")
+	case c.RepeatInterval < 0:
+		return errors.New("triage.repeat_interval: must not be negative")
+	case c.RepeatInterval > 0 && c.RepeatInterval < c.DedupWindow:
+		return errors.New("triage.repeat_interval: must not be shorter than triage.dedup_window")
+	}
+	return nil
+}
+
 // EnrichConfig configures the enrichment stage.
 type EnrichConfig struct {
 	// Deadline bounds all enrichers of one notification together; what is
@@ -265,12 +310,12 @@ func (u *URL) UnmarshalYAML(unmarshal func(any) error) error {
 	return nil
 }
 
-// MarshalYAML implements yaml.Marshaler.
+// MarshalYAML implements yaml.Marshaler; a password in the URL is hidden.
 func (u URL) MarshalYAML() (any, error) {
 	if u.URL == nil {
 		return nil, nil
 	}
-	return u.String(), nil
+	return u.Redacted(), nil
 }
 
 func parseURL(s string) (*url.URL, error) {
@@ -315,24 +360,18 @@ func LoadFile(path string) (*Config, error) {
 
 // Load validates a config given as YAML. Relative paths resolve against dir.
 func Load(content []byte, dir string) (*Config, error) {
-	doc := document{Config: Config{
-		Prometheus: DefaultPrometheusConfig,
-		Intake:     DefaultIntakeConfig,
-		Forward:    DefaultForwardConfig,
-		Enrich:     DefaultEnrichConfig,
-		Storage:    DefaultStorageConfig,
-	}}
+	var doc document
 	if err := yaml.UnmarshalStrict(content, &doc); err != nil {
 		return nil, locate(content, err)
 	}
-	cfg := doc.Config
-	// A key without a value ("forward:") zeroes its section without calling
-	// its UnmarshalYAML; such a section gets its defaults.
-	orDefault(&cfg.Prometheus, DefaultPrometheusConfig)
-	orDefault(&cfg.Intake, DefaultIntakeConfig)
-	orDefault(&cfg.Forward, DefaultForwardConfig)
-	orDefault(&cfg.Enrich, DefaultEnrichConfig)
-	orDefault(&cfg.Storage, DefaultStorageConfig)
+	cfg := Config{
+		Prometheus: orDefault(doc.Prometheus, DefaultPrometheusConfig),
+		Intake:     orDefault(doc.Intake, DefaultIntakeConfig),
+		Forward:    orDefault(doc.Forward, DefaultForwardConfig),
+		Triage:     orDefault(doc.Triage, DefaultTriageConfig),
+		Enrich:     orDefault(doc.Enrich, DefaultEnrichConfig),
+		Storage:    orDefault(doc.Storage, DefaultStorageConfig),
+	}
 	if err := cfg.resolveIntakeFiles(dir); err != nil {
 		return nil, err
 	}
@@ -347,10 +386,11 @@ func Load(content []byte, dir string) (*Config, error) {
 	return &cfg, nil
 }
 
-func orDefault[T any](section *T, def T) {
-	if reflect.ValueOf(section).Elem().IsZero() {
-		*section = def
+func orDefault[T any](section *T, def T) T {
+	if section == nil {
+		return def
 	}
+	return *section
 }
 
 func (c *Config) resolveIntakeFiles(dir string) error {
@@ -369,7 +409,16 @@ func (c *Config) resolveIntakeFiles(dir string) error {
 		ba.Password = commoncfg.Secret(b)
 	}
 	c.Prometheus.HTTPConfig.SetDirectory(dir)
-	return nil
+	// The files of http_config (password_file, ca_file, ...) must exist too.
+	out, err := yaml.Marshal(c.Prometheus.HTTPConfig)
+	if err != nil {
+		return fmt.Errorf("prometheus.http_config: %w", err)
+	}
+	var raw any
+	if err := yaml.Unmarshal(out, &raw); err != nil {
+		return fmt.Errorf("prometheus.http_config: %w", err)
+	}
+	return resolveFiles("prometheus.http_config", raw, dir)
 }
 
 func readSecretFile(path string) (string, error) {
@@ -408,6 +457,9 @@ func (c *Config) loadAlertmanagerSections(doc document, dir string) error {
 		return err
 	}
 	for i, r := range doc.Receivers {
+		if _, ok := r.(map[any]any); !ok {
+			return fmt.Errorf("receivers[%d]: must be a receiver (a mapping with a name), not %v", i, r)
+		}
 		if err := resolveFiles(fmt.Sprintf("receivers[%d]", i), r, dir); err != nil {
 			return err
 		}
@@ -445,10 +497,9 @@ func blame(doc document, err error) error {
 
 func loadAlertmanager(global any, templates, receivers []any) (*amconfig.Config, error) {
 	route := map[string]any{"receiver": "none"}
-	if m, ok := receivers[0].(map[any]any); ok {
-		if n, ok := m["name"].(string); ok {
-			route["receiver"] = n
-		}
+	if m, ok := receivers[0].(map[any]any); ok && m["name"] != nil {
+		// Alertmanager takes a name like 911 as the string "911".
+		route["receiver"] = fmt.Sprint(m["name"])
 	}
 	out, err := yaml.Marshal(map[string]any{
 		"global":    global,
@@ -462,13 +513,24 @@ func loadAlertmanager(global any, templates, receivers []any) (*amconfig.Config,
 	return amconfig.Load(string(out))
 }
 
+// sortedKeys returns the keys of a YAML mapping in a stable order.
+func sortedKeys(m map[any]any) []any {
+	keys := make([]any, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+	return keys
+}
+
 // resolveFiles makes every "*_file" value under v absolute and checks that
 // the file can be read, so that a missing secret is a config error rather
 // than a failed notification hours later.
 func resolveFiles(path string, v any, dir string) error {
 	switch v := v.(type) {
 	case map[any]any:
-		for k, val := range v {
+		for _, k := range sortedKeys(v) {
+			val := v[k]
 			key, _ := k.(string)
 			p := path + "." + key
 			if s, ok := val.(string); ok && strings.HasSuffix(key, "_file") && s != "" {

@@ -98,22 +98,27 @@ func TestFullConfig(t *testing.T) {
 
 func TestBadConfigs(t *testing.T) {
 	for file, want := range map[string][]string{
-		"unknown-top-level":        {"line 2: triage_rules: unknown field"},
-		"unknown-augur-key":        {"line 2: forward.timout: unknown field"},
-		"unknown-receiver-key":     {"receivers[0].webhook_configs[0].urll: unknown field"},
-		"bad-webhook-url":          {`receivers[0]: invalid URL: parse "::not a url"`},
-		"bad-prometheus-url":       {`prometheus: invalid URL "ftp://prometheus.example.org": scheme must be http or https`},
-		"receiver-without-name":    {"receivers[0]: missing name in receiver"},
-		"duplicate-receivers":      {`receivers: notification config name "team" is not unique`},
-		"unknown-default-receiver": {`intake.default_receiver: receiver "nobody" does not exist in receivers`},
-		"missing-secret-file":      {"receivers[0].slack_configs[0].api_url_file: open /", "/config/testdata/secrets/does-not-exist: no such file or directory"},
-		"missing-intake-token":     {"intake.bearer_token_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
-		"zero-timeout":             {"forward.timeout: must be positive"},
-		"backoff-order":            {"forward.max_backoff: must not be shorter than initial_backoff"},
-		"bearer-and-basic":         {"intake: bearer_token and basic_auth are mutually exclusive"},
-		"basic-without-password":   {"intake.basic_auth: one of password and password_file must be set"},
-		"bad-duration":             {`enrich: not a valid duration string: "soon"`},
-		"slack-without-url":        {"receivers[0]: no Slack API URL nor App token set"},
+		"unknown-top-level":           {"line 2: triage_rules: unknown field"},
+		"unknown-augur-key":           {"line 2: forward.timout: unknown field"},
+		"unknown-receiver-key":        {"receivers[0].webhook_configs[0].urll: unknown field"},
+		"bad-webhook-url":             {`receivers[0]: invalid URL: parse "::not a url"`},
+		"bad-prometheus-url":          {`prometheus: invalid URL "ftp://prometheus.example.org": scheme must be http or https`},
+		"receiver-without-name":       {"receivers[0]: missing name in receiver"},
+		"duplicate-receivers":         {`receivers: notification config name "team" is not unique`},
+		"unknown-default-receiver":    {`intake.default_receiver: receiver "nobody" does not exist in receivers`},
+		"missing-secret-file":         {"receivers[0].slack_configs[0].api_url_file: open /", "/config/testdata/secrets/does-not-exist: no such file or directory"},
+		"missing-intake-token":        {"intake.bearer_token_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
+		"zero-timeout":                {"forward.timeout: must be positive"},
+		"backoff-order":               {"forward.max_backoff: must not be shorter than initial_backoff"},
+		"bearer-and-basic":            {"intake: bearer_token and basic_auth are mutually exclusive"},
+		"basic-without-password":      {"intake.basic_auth: one of password and password_file must be set"},
+		"bad-duration":                {`enrich: not a valid duration string: "soon"`},
+		"slack-without-url":           {"receivers[0]: no Slack API URL nor App token set"},
+		"null-receiver":               {"receivers[1]: must be a receiver (a mapping with a name), not <nil>"},
+		"flow-style-unknown":          {"line 1: forward.timout: unknown field"},
+		"key-set-twice":               {"line 3: forward.timeout: key set twice"},
+		"ambiguous-unknown-field":     {"receivers[0].webhook_configs[0].channel: unknown field"},
+		"missing-prometheus-password": {"prometheus.http_config.basic_auth.password_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
 	} {
 		t.Run(file, func(t *testing.T) {
 			path := filepath.Join("testdata", file+".bad.yml")
@@ -127,7 +132,29 @@ func TestBadConfigs(t *testing.T) {
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	require.NoError(t, err)
-	require.Len(t, files, 16, "every bad fixture has a case above")
+	require.Len(t, files, 21, "every bad fixture has a case above")
+}
+
+// Loading must never change the defaults that the next load starts from.
+func TestDefaultsAreNotShared(t *testing.T) {
+	cfg, err := Load([]byte("prometheus:\n  url: http://other.example.org:9090\n"), t.TempDir())
+	require.NoError(t, err)
+	require.Equal(t, "http://other.example.org:9090", cfg.Prometheus.URL.String())
+	cfg, err = Load([]byte("prometheus:\n  timeout: 5s\n"), t.TempDir())
+	require.NoError(t, err)
+	require.Equal(t, "http://localhost:9090", cfg.Prometheus.URL.String())
+	require.Equal(t, "http://localhost:9090", DefaultPrometheusConfig.URL.String())
+}
+
+func TestTriageZeroValuesKept(t *testing.T) {
+	cfg, err := Load([]byte("triage:\n  dedup_window: 0s\n"), t.TempDir())
+	require.NoError(t, err)
+	require.Equal(t, TriageConfig{}, cfg.Triage, "0s is kept, not taken as an absent value")
+	cfg, err = Load([]byte("triage:\n"), t.TempDir())
+	require.NoError(t, err)
+	require.Equal(t, DefaultTriageConfig, cfg.Triage)
+	_, err = Load([]byte("triage:\n  dedup_window: 10m\n  repeat_interval: 5m\n"), t.TempDir())
+	require.ErrorContains(t, err, "triage.repeat_interval: must not be shorter than triage.dedup_window")
 }
 
 func TestMissingFile(t *testing.T) {
@@ -156,6 +183,13 @@ intake:
 	out, err := yaml.Marshal(cfg.Intake)
 	require.NoError(t, err)
 	require.Contains(t, string(out), "password: <secret>")
+
+	cfg, err = Load([]byte("prometheus:\n  url: http://augur:TOPSECRET@prometheus.example.org:9090\n"), t.TempDir())
+	require.NoError(t, err)
+	out, err = yaml.Marshal(cfg.Prometheus)
+	require.NoError(t, err)
+	require.NotContains(t, string(out), "TOPSECRET")
+	require.Contains(t, string(out), "http://augur:xxxxx@prometheus.example.org:9090")
 }
 
 func FuzzLoad(f *testing.F) {

@@ -13,7 +13,8 @@ import (
 
 var (
 	lineRef      = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type (\w+)\.\S+$`)
+	duplicateKey = regexp.MustCompile(`^field (\S+) already set in type \S+$`)
 )
 
 // inSection prefixes a decoding error with the section it happened in.
@@ -50,23 +51,27 @@ func locate(content []byte, err error) error {
 		if convErr != nil {
 			continue
 		}
-		msg := m[2]
-		if unknownField.MatchString(msg) {
-			msg = "unknown field"
+		msg, key := m[2], ""
+		if f := unknownField.FindStringSubmatch(msg); f != nil {
+			msg, key = "unknown field", f[1]
+		} else if f := duplicateKey.FindStringSubmatch(msg); f != nil {
+			msg, key = "key set twice", f[1]
 		}
-		if p := pathAt(&root, line, ""); p != "" {
+		if p := pathAt(&root, line, key, ""); p != "" {
 			msgs[i] = fmt.Sprintf("line %d: %s: %s", line, p, msg)
 		}
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-// pathAt returns the key path of the deepest key or item on the given line.
-func pathAt(n *yaml3.Node, line int, path string) string {
+// pathAt returns the key path of the deepest key or item on the given
+// line; if key is not empty, of the key with that name (several keys share a
+// line in flow style: {a: 1, b: 2}).
+func pathAt(n *yaml3.Node, line int, key, path string) string {
 	switch n.Kind {
 	case yaml3.DocumentNode:
 		for _, c := range n.Content {
-			if p := pathAt(c, line, path); p != "" {
+			if p := pathAt(c, line, key, path); p != "" {
 				return p
 			}
 		}
@@ -77,20 +82,20 @@ func pathAt(n *yaml3.Node, line int, path string) string {
 			if path != "" {
 				p = path + "." + k.Value
 			}
-			if deeper := pathAt(v, line, p); deeper != "" {
+			if deeper := pathAt(v, line, key, p); deeper != "" {
 				return deeper
 			}
-			if k.Line == line {
+			if k.Line == line && (key == "" || k.Value == key) {
 				return p
 			}
 		}
 	case yaml3.SequenceNode:
 		for i, c := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			if deeper := pathAt(c, line, p); deeper != "" {
+			if deeper := pathAt(c, line, key, p); deeper != "" {
 				return deeper
 			}
-			if c.Line == line {
+			if c.Line == line && key == "" {
 				return p
 			}
 		}
@@ -110,7 +115,7 @@ func explain(path string, raw any, err error) error {
 			msg = m[2]
 		}
 		if m := unknownField.FindStringSubmatch(msg); m != nil {
-			if p := findKey(raw, m[1], path); p != "" {
+			if p := findKey(raw, m[1], m[2]+"_configs", path); p != "" {
 				msgs[i] = p + ": unknown field"
 				continue
 			}
@@ -120,24 +125,37 @@ func explain(path string, raw any, err error) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-// findKey returns the path of the first mapping key named key under v.
-func findKey(v any, key, path string) string {
+// findKey returns the path of a mapping key named key under v: the first,
+// in a stable order, under a key named within (Alertmanager names the type,
+// such as webhook.plain for webhook_configs), else the first anywhere.
+func findKey(v any, key, within, path string) string {
+	var all []string
+	collectKeys(v, key, path, &all)
+	for _, p := range all {
+		if strings.Contains(p, "."+within+"[") {
+			return p
+		}
+	}
+	if len(all) > 0 {
+		return all[0]
+	}
+	return ""
+}
+
+func collectKeys(v any, key, path string, out *[]string) {
 	switch v := v.(type) {
 	case map[any]any:
-		for k, val := range v {
+		for _, k := range sortedKeys(v) {
+			p := fmt.Sprintf("%s.%v", path, k)
 			if k == key {
-				return path + "." + key
+				*out = append(*out, p)
+				continue
 			}
-			if p := findKey(val, key, fmt.Sprintf("%s.%v", path, k)); p != "" {
-				return p
-			}
+			collectKeys(v[k], key, p, out)
 		}
 	case []any:
 		for i, val := range v {
-			if p := findKey(val, key, fmt.Sprintf("%s[%d]", path, i)); p != "" {
-				return p
-			}
+			collectKeys(val, key, fmt.Sprintf("%s[%d]", path, i), out)
 		}
 	}
-	return ""
 }

@@ -29,7 +29,7 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "    - %s: %s\n", r.Name, integrationSummary(integrations[r.Name]))
 	}
 	fmt.Fprintf(stdout, "  templates:  %d glob(s)\n", len(cfg.Templates))
-	fmt.Fprintf(stdout, "  prometheus: %s (timeout %s)\n", cfg.Prometheus.URL, cfg.Prometheus.Timeout)
+	fmt.Fprintf(stdout, "  prometheus: %s (timeout %s)\n", cfg.Prometheus.URL.Redacted(), cfg.Prometheus.Timeout)
 	fmt.Fprintf(stdout, "  intake:     auth %s, max body %d bytes\n", intakeAuth(cfg.Intake), cfg.Intake.MaxBodyBytes)
 	fmt.Fprintf(stdout, "  forward:    timeout %s, backoff %s..%s, concurrency %d\n",
 		cfg.Forward.Timeout, cfg.Forward.InitialBackoff, cfg.Forward.MaxBackoff, cfg.Forward.Concurrency)
