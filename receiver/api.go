@@ -156,6 +156,7 @@ type incident struct {
 type notification struct {
 	ID         int64             `json:"id"`
 	ReceivedAt time.Time         `json:"received_at"`
+	Decision   string            `json:"decision"`
 	Status     string            `json:"status"`
 	Alerts     template.Alerts   `json:"alerts"`
 	Deliveries []deliveryOutcome `json:"deliveries"`
@@ -200,7 +201,7 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 			r.logger.Error("read incident", "incident", rec.ID, "notification", n.ID, "err", err)
 			continue
 		}
-		on := notification{ID: n.ID, ReceivedAt: n.ReceivedAt.UTC(), Status: msg.Status, Alerts: msg.Alerts, Deliveries: []deliveryOutcome{}}
+		on := notification{ID: n.ID, ReceivedAt: n.ReceivedAt.UTC(), Decision: n.Decision, Status: msg.Status, Alerts: msg.Alerts, Deliveries: []deliveryOutcome{}}
 		for _, d := range n.Deliveries {
 			on.Deliveries = append(on.Deliveries, deliveryOutcome{
 				Integration: d.Integration, State: d.State, Attempts: d.Attempts, LastError: d.LastError, DoneAt: optionalTime(d.DoneAt),

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/augur-sre/augur/receiver/store"
+	"github.com/augur-sre/augur/receiver/triage"
 )
 
 type metrics struct {
@@ -18,6 +19,7 @@ type metrics struct {
 	retries         *prometheus.CounterVec
 	deliveryLatency *prometheus.HistogramVec
 	expired         prometheus.Counter
+	triage          *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time) *metrics {
@@ -53,6 +55,15 @@ func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time)
 			Name:      "deliveries_expired_total",
 			Help:      "Deliveries dropped undelivered because their notification outlived storage.retention.",
 		}),
+	}
+	m.triage = promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+		Namespace: "augur",
+		Subsystem: "triage",
+		Name:      "alerts_total",
+		Help:      "Alerts of processed notifications, by triage decision (forwarded; duplicate: same notification within triage.dedup_window; repeat: unchanged and not yet due by triage.repeat_interval).",
+	}, []string{"decision"})
+	for _, d := range triage.Decisions() {
+		m.triage.WithLabelValues(string(d))
 	}
 	for _, code := range []int{200, 400, 401, 404, 405, 413, 415, 500, 503} {
 		m.webhookRequests.WithLabelValues(strconv.Itoa(code))

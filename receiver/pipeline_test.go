@@ -138,7 +138,7 @@ func TestIncidentStableUntilResolved(t *testing.T) {
 	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
 	tr.run(t)
 
-	for i, body := range []string{validPayload(t), validPayload(t), resolvedPayload(t), validPayload(t)} {
+	for i, body := range []string{validPayload(t), withNewAlert(t), resolvedPayload(t), validPayload(t)} {
 		require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", body, nil).Code)
 		waitFor(t, func() bool { return len(sink.messages()) == i+1 }, "not forwarded")
 	}
@@ -148,6 +148,62 @@ func TestIncidentStableUntilResolved(t *testing.T) {
 	}
 	require.Equal(t, []string{"0001", "0001", "0001", "0002"}, ids,
 		"one incident until its group resolves; the next firing opens a new one")
+}
+
+// withNewAlert is the firing payload with its second alert replaced by
+// another instance, as when a new alert joins the group.
+func withNewAlert(t *testing.T) string {
+	return strings.Replace(validPayload(t), "checkout-2:8080", "checkout-3:8080", 1)
+}
+
+func TestDuplicatesAndRepeatsDropped(t *testing.T) {
+	sink := newWebhookSink(t)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, "")+"triage:\n  dedup_window: 5m\n  repeat_interval: 4h\n")
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 28, 14, 5, 0, 0, time.UTC)
+	tr.Receiver.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	tr.run(t)
+
+	triaged := func(d string) func() float64 {
+		return func() float64 { return testutil.ToFloat64(tr.metrics.triage.WithLabelValues(d)) }
+	}
+	forwarded, duplicate, repeat := triaged("forwarded"), triaged("duplicate"), triaged("repeat")
+	for _, step := range []struct {
+		name    string
+		advance time.Duration
+		body    string
+		want    [3]float64 // forwarded, duplicate, repeat alerts so far
+	}{
+		{name: "first", body: validPayload(t), want: [3]float64{2, 0, 0}},
+		{name: "the HA peer's copy", advance: 10 * time.Second, body: validPayload(t), want: [3]float64{2, 2, 0}},
+		{name: "repeat before repeat_interval", advance: time.Hour, body: validPayload(t), want: [3]float64{2, 2, 2}},
+		{name: "a new alert joins", advance: time.Minute, body: withNewAlert(t), want: [3]float64{4, 2, 2}},
+		{name: "repeat after repeat_interval", advance: 4 * time.Hour, body: withNewAlert(t), want: [3]float64{6, 2, 2}},
+		{name: "resolved", advance: time.Minute, body: resolvedPayload(t), want: [3]float64{8, 2, 2}},
+		{name: "resolved again from the peer", advance: time.Second, body: resolvedPayload(t), want: [3]float64{8, 4, 2}},
+	} {
+		advance(step.advance)
+		require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", step.body, nil).Code, step.name)
+		waitFor(t, func() bool {
+			return [3]float64{forwarded(), duplicate(), repeat()} == step.want
+		}, step.name)
+	}
+	waitFor(t, func() bool { return len(sink.messages()) == 4 }, "four notifications forwarded")
+
+	// The dropped ones are on the incident, with their decision.
+	id := sink.messages()[0].Alerts[0].Annotations[AnnotationIncident]
+	rec := httptest.NewRecorder()
+	tr.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/incidents/"+id, nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	var inc incident
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &inc))
+	var decisions []string
+	for _, n := range inc.Notifications {
+		decisions = append(decisions, n.Decision)
+	}
+	require.Equal(t, []string{"forwarded", "duplicate", "repeat", "forwarded", "forwarded", "forwarded", "duplicate"}, decisions)
+	require.Equal(t, "resolved", inc.State, "the peer's copy of the resolution opened no new incident")
 }
 
 func TestSendResolvedFalseSkipsResolvedOnly(t *testing.T) {

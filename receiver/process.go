@@ -13,6 +13,7 @@ import (
 
 	"github.com/augur-sre/augur/enrich"
 	"github.com/augur-sre/augur/receiver/store"
+	"github.com/augur-sre/augur/receiver/triage"
 )
 
 // Annotations augur adds to every forwarded alert.
@@ -112,8 +113,33 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		// Intake validated it; a payload that no longer decodes means the
 		// validation changed. Queue nothing rather than guess.
 		r.logger.Error("stored notification no longer valid, not forwarding it", "id", n.ID, "err", err)
-		return r.store.Processed(ctx, n.ID, "", n.Payload, nil, r.now())
+		return r.store.Processed(ctx, n.ID, store.Outcome{Enriched: n.Payload}, nil, r.now())
 	}
+
+	sig := triage.SignatureOf(n.Receiver, msg)
+	last, found, err := r.store.LastDecided(ctx, n.Receiver, n.GroupKey, string(triage.Forward))
+	if err != nil {
+		return err
+	}
+	var prev *triage.Previous
+	if found {
+		prev = &triage.Previous{Signature: triage.Signature(last.Signature), ReceivedAt: last.ReceivedAt}
+	}
+	policy := triage.DedupPolicy{
+		Window:         time.Duration(st.cfg.Triage.DedupWindow),
+		RepeatInterval: time.Duration(st.cfg.Triage.RepeatInterval),
+	}
+	if d := triage.Dedup(policy, prev, sig, n.ReceivedAt); d != triage.Forward {
+		// Recorded on the incident of the notification it repeats.
+		err := r.store.Processed(ctx, n.ID, store.Outcome{
+			Incident: last.Incident, Decision: string(d), Signature: uint64(sig), Enriched: n.Payload,
+		}, nil, r.now())
+		if err == nil {
+			r.metrics.triage.WithLabelValues(string(d)).Add(float64(len(msg.Alerts)))
+		}
+		return err
+	}
+
 	incident, err := r.store.Incident(ctx, n.Receiver, n.GroupKey, msg.Status == string(model.AlertResolved), r.now())
 	if err != nil {
 		return err
@@ -136,9 +162,15 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 	}
 	names := st.integrations.names(n.Receiver)
 	if names == nil {
-		r.logger.Warn("receiver no longer configured, notification not forwarded", "id", n.ID, "receiver", n.Receiver)
+		r.logger.Error("receiver no longer configured, notification not forwarded", "id", n.ID, "receiver", n.Receiver)
 	}
-	return r.store.Processed(ctx, n.ID, incident, enriched, names, r.now())
+	err = r.store.Processed(ctx, n.ID, store.Outcome{
+		Incident: incident, Decision: string(triage.Forward), Signature: uint64(sig), Enriched: enriched,
+	}, names, r.now())
+	if err == nil {
+		r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(msg.Alerts)))
+	}
+	return err
 }
 
 func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment) error {

@@ -23,6 +23,11 @@ import (
 // File is the name of the database file inside the storage directory.
 const File = "augur.db"
 
+// schemaVersion is the version of schema, kept in SQLite's user_version.
+// A change to the schema adds a migration from the previous version and
+// increments it.
+const schemaVersion = 1
+
 const schema = `
 CREATE TABLE IF NOT EXISTS notifications (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -33,8 +38,11 @@ CREATE TABLE IF NOT EXISTS notifications (
 	payload     BLOB    NOT NULL,
 	processed   INTEGER NOT NULL DEFAULT 0,
 	incident_id TEXT,
-	enriched    BLOB
+	enriched    BLOB,
+	signature   INTEGER,
+	decision    TEXT
 );
+CREATE INDEX IF NOT EXISTS notifications_group ON notifications (receiver, group_key, decision, id);
 CREATE INDEX IF NOT EXISTS notifications_unprocessed ON notifications (processed, id);
 CREATE INDEX IF NOT EXISTS notifications_received_at ON notifications (received_at);
 CREATE INDEX IF NOT EXISTS notifications_incident ON notifications (incident_id);
@@ -94,10 +102,27 @@ func Open(dir string) (*Store, error) {
 	// SQLite has one writer; a single connection serialises writes without
 	// busy retries and keeps reads consistent with the last write.
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		return nil, errors.Join(fmt.Errorf("create schema in %s: %w", path, err), db.Close())
+	if err := migrate(db); err != nil {
+		return nil, errors.Join(fmt.Errorf("%s: %w", path, err), db.Close())
 	}
 	return &Store{db: db}, nil
+}
+
+func migrate(db *sql.DB) error {
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("schema version %d is newer than this augur knows (%d): run a newer augur or move the store away", v, schemaVersion)
+	}
+	if _, err := db.Exec(schema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
+		return fmt.Errorf("set schema version: %w", err)
+	}
+	return nil
 }
 
 // Close closes the store.
@@ -158,9 +183,21 @@ func (s *Store) Unprocessed(ctx context.Context, after int64, limit int) ([]Noti
 	return out, nil
 }
 
+// Outcome is what processing decided for a notification.
+type Outcome struct {
+	// Incident is the incident the notification belongs to.
+	Incident string
+	// Decision is triage's decision; Signature identifies what the
+	// notification says, for comparing it with later ones of its group.
+	Decision  string
+	Signature uint64
+	// Enriched is the notification as it is forwarded (or would have been).
+	Enriched []byte
+}
+
 // Processed records the outcome of triage and enrichment for a notification
 // and queues one delivery per integration, in one transaction.
-func (s *Store) Processed(ctx context.Context, id int64, incident string, enriched []byte, integrations []string, now time.Time) error {
+func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations []string, now time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -169,8 +206,9 @@ func (s *Store) Processed(ctx context.Context, id int64, incident string, enrich
 
 	var receiver, groupKey string
 	err = tx.QueryRowContext(ctx,
-		`UPDATE notifications SET processed = 1, incident_id = ?, enriched = ? WHERE id = ? RETURNING receiver, group_key`,
-		incident, enriched, id).Scan(&receiver, &groupKey)
+		`UPDATE notifications SET processed = 1, incident_id = ?, decision = ?, signature = ?, enriched = ?
+		 WHERE id = ? RETURNING receiver, group_key`,
+		o.Incident, o.Decision, int64(o.Signature), o.Enriched, id).Scan(&receiver, &groupKey)
 	if err != nil {
 		return fmt.Errorf("mark notification %d processed: %w", id, err)
 	}
@@ -186,6 +224,36 @@ func (s *Store) Processed(ctx context.Context, id int64, incident string, enrich
 		return fmt.Errorf("commit notification %d: %w", id, err)
 	}
 	return nil
+}
+
+// Decided is an earlier notification of an alert group and what was
+// decided for it.
+type Decided struct {
+	Signature  uint64
+	ReceivedAt time.Time
+	Incident   string
+}
+
+// LastDecided returns the latest processed notification of a receiver's
+// alert group that was given decision, and false if there is none.
+func (s *Store) LastDecided(ctx context.Context, receiver, groupKey, decision string) (Decided, bool, error) {
+	var (
+		d   Decided
+		sig int64
+		ms  int64
+	)
+	err := s.db.QueryRowContext(ctx,
+		`SELECT signature, received_at, incident_id FROM notifications
+		 WHERE receiver = ? AND group_key = ? AND decision = ? ORDER BY id DESC LIMIT 1`,
+		receiver, groupKey, decision).Scan(&sig, &ms, &d.Incident)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return d, false, nil
+	case err != nil:
+		return d, false, fmt.Errorf("read last %s notification of group %q: %w", decision, groupKey, err)
+	}
+	d.Signature, d.ReceivedAt = uint64(sig), time.UnixMilli(ms)
+	return d, true, nil
 }
 
 // Delivery is one notification to be sent to one integration of a receiver.
@@ -416,6 +484,7 @@ type IncidentRecord struct {
 type NotificationRecord struct {
 	ID         int64
 	ReceivedAt time.Time
+	Decision   string
 	Enriched   []byte
 	Deliveries []DeliveryRecord
 }
@@ -451,7 +520,7 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, er
 		inc.ResolvedAt = time.UnixMilli(resolved.Int64)
 	}
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT n.id, n.received_at, n.enriched, d.integration, d.state, d.attempts, d.last_error, d.done_at
+		`SELECT n.id, n.received_at, n.decision, n.enriched, d.integration, d.state, d.attempts, d.last_error, d.done_at
 		 FROM notifications n LEFT JOIN deliveries d ON d.notification_id = n.id
 		 WHERE n.incident_id = ? ORDER BY n.id, d.id`, id)
 	if err != nil {
@@ -461,17 +530,18 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, er
 	for rows.Next() {
 		var (
 			nid, received int64
+			decision      sql.NullString
 			enriched      []byte
 			integ, state  sql.NullString
 			attempts      sql.NullInt64
 			lastErr       sql.NullString
 			done          sql.NullInt64
 		)
-		if err := rows.Scan(&nid, &received, &enriched, &integ, &state, &attempts, &lastErr, &done); err != nil {
+		if err := rows.Scan(&nid, &received, &decision, &enriched, &integ, &state, &attempts, &lastErr, &done); err != nil {
 			return inc, fmt.Errorf("scan notification of incident %q: %w", id, err)
 		}
 		if n := len(inc.Notifications); n == 0 || inc.Notifications[n-1].ID != nid {
-			inc.Notifications = append(inc.Notifications, NotificationRecord{ID: nid, ReceivedAt: time.UnixMilli(received), Enriched: enriched})
+			inc.Notifications = append(inc.Notifications, NotificationRecord{ID: nid, ReceivedAt: time.UnixMilli(received), Decision: decision.String, Enriched: enriched})
 		}
 		if !integ.Valid {
 			continue

@@ -54,7 +54,7 @@ func TestOutboxOrder(t *testing.T) {
 	require.Len(t, ns, 1, "the high-water mark skips what was handed out")
 
 	for _, id := range []int64{a1, a2, b1} {
-		require.NoError(t, s.Processed(ctx, id, "inc", []byte(`{"enriched":true}`), []string{"webhook[0]"}, t0))
+		require.NoError(t, s.Processed(ctx, id, Outcome{Incident: "inc", Decision: "forwarded", Signature: uint64(id), Enriched: []byte(`{"enriched":true}`)}, []string{"webhook[0]"}, t0))
 	}
 	ns, err = s.Unprocessed(ctx, 0, 10)
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	old := add(t, s, "team", "a", t0)
-	require.NoError(t, s.Processed(ctx, old, "inc", nil, []string{"webhook[0]", "slack[0]"}, t0))
+	require.NoError(t, s.Processed(ctx, old, Outcome{Incident: "inc"}, []string{"webhook[0]", "slack[0]"}, t0))
 	ds, err := s.Due(ctx, t0, 10)
 	require.NoError(t, err)
 	require.NoError(t, s.Finish(ctx, ds[0].ID, Delivered, "", t0))

@@ -1,0 +1,98 @@
+// Package triage decides what of a notification augur forwards: it drops
+// what carries nothing new (duplicates from Alertmanager HA peers and
+// retries, unchanged repeats). It is pure: callers bring what the store
+// knows about the alert group and act on the decision.
+package triage
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/common/model"
+)
+
+// Decision is what triage decided for a notification.
+type Decision string
+
+// Decisions.
+const (
+	// Forward: the notification goes on to enrichment and delivery.
+	Forward Decision = "forwarded"
+	// Duplicate: the same notification was forwarded within the dedup
+	// window (an Alertmanager HA peer or a retry sent it again).
+	Duplicate Decision = "duplicate"
+	// Repeat: the same alerts in the same states as the last forwarded
+	// notification, later than the dedup window (Alertmanager's
+	// repeat_interval), and the repeat policy says not yet.
+	Repeat Decision = "repeat"
+)
+
+// Decisions lists every decision, for pre-initialising metrics.
+func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat} }
+
+// Signature identifies what a notification says: its receiver, group key,
+// and each alert's fingerprint, status and start time. Two notifications
+// with the same signature carry nothing new for each other.
+type Signature uint64
+
+// SignatureOf returns the signature of a notification to receiver.
+func SignatureOf(receiver string, msg *webhook.Message) Signature {
+	parts := make([]string, len(msg.Alerts))
+	for i, a := range msg.Alerts {
+		fp := labels(a.Labels).Fingerprint()
+		parts[i] = fp.String() + "\xff" + a.Status + "\xff" + a.StartsAt.UTC().Format(time.RFC3339Nano)
+	}
+	slices.Sort(parts)
+	h := fnv.New64a()
+	for _, s := range append([]string{receiver, msg.GroupKey}, parts...) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])      //nolint:errcheck // hash writes never fail.
+		h.Write([]byte(s)) //nolint:errcheck
+	}
+	return Signature(h.Sum64())
+}
+
+func labels(kv map[string]string) model.LabelSet {
+	ls := make(model.LabelSet, len(kv))
+	for k, v := range kv {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return ls
+}
+
+// DedupPolicy says when a notification that says nothing new is dropped.
+type DedupPolicy struct {
+	// Window: within it, the same notification again is a duplicate.
+	Window time.Duration
+	// RepeatInterval: an unchanged notification later than Window is
+	// forwarded again once the last forward is at least this old; zero
+	// means never.
+	RepeatInterval time.Duration
+}
+
+// Previous is the last forwarded notification of an alert group.
+type Previous struct {
+	Signature  Signature
+	ReceivedAt time.Time
+}
+
+// Dedup decides on a notification with signature sig received at, given the
+// previous forwarded notification of its group (nil if there is none).
+func Dedup(p DedupPolicy, prev *Previous, sig Signature, at time.Time) Decision {
+	if prev == nil || prev.Signature != sig {
+		return Forward
+	}
+	age := at.Sub(prev.ReceivedAt)
+	switch {
+	case age < p.Window:
+		return Duplicate
+	case p.RepeatInterval > 0 && age >= p.RepeatInterval:
+		return Forward
+	default:
+		return Repeat
+	}
+}
