@@ -19,6 +19,8 @@ import (
 	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
+	amcommon "github.com/prometheus/alertmanager/config/common"
+	"github.com/prometheus/alertmanager/matcher/compat"
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
@@ -216,6 +218,42 @@ type TriageConfig struct {
 	// by Alertmanager's repeat_interval) is forwarded only once the last
 	// forward of its group is this old; 0 drops every unchanged repeat.
 	RepeatInterval model.Duration `yaml:"repeat_interval"`
+	// TimeIntervals are named time intervals in Alertmanager's schema
+	// (maintenance windows, business hours) for Suppress to refer to.
+	TimeIntervals []amconfig.TimeInterval `yaml:"time_intervals,omitempty"`
+	// Suppress rules keep matching alerts from being forwarded.
+	Suppress []SuppressRule `yaml:"suppress,omitempty"`
+}
+
+// SuppressRule suppresses the alerts that match all its matchers, while
+// inside one of its time intervals if it names any.
+type SuppressRule struct {
+	Name          string            `yaml:"name"`
+	Matchers      amcommon.Matchers `yaml:"matchers"`
+	TimeIntervals []string          `yaml:"time_intervals,omitempty"`
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler. It parses the matchers with
+// Alertmanager's parser itself, so that an error names the rule and the
+// matcher.
+func (r *SuppressRule) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw struct {
+		Name          string   `yaml:"name"`
+		Matchers      []string `yaml:"matchers"`
+		TimeIntervals []string `yaml:"time_intervals,omitempty"`
+	}
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	*r = SuppressRule{Name: raw.Name, TimeIntervals: raw.TimeIntervals}
+	for _, m := range raw.Matchers {
+		ms, err := compat.Matchers(m, "config")
+		if err != nil {
+			return fmt.Errorf("triage.suppress (%s).matchers: %q: %w", raw.Name, m, err)
+		}
+		r.Matchers = append(r.Matchers, ms...)
+	}
+	return nil
 }
 
 // DefaultTriageConfig is the default triage section.
@@ -237,6 +275,30 @@ func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		return errors.New("triage.repeat_interval: must not be negative")
 	case c.RepeatInterval > 0 && c.RepeatInterval < c.DedupWindow:
 		return errors.New("triage.repeat_interval: must not be shorter than triage.dedup_window")
+	}
+	intervals := map[string]bool{}
+	for i, ti := range c.TimeIntervals {
+		if intervals[ti.Name] {
+			return fmt.Errorf("triage.time_intervals[%d]: name %q is not unique", i, ti.Name)
+		}
+		intervals[ti.Name] = true
+	}
+	rules := map[string]bool{}
+	for i, r := range c.Suppress {
+		switch {
+		case r.Name == "":
+			return fmt.Errorf("triage.suppress[%d].name: must be set", i)
+		case rules[r.Name]:
+			return fmt.Errorf("triage.suppress[%d].name: %q is not unique", i, r.Name)
+		case len(r.Matchers) == 0:
+			return fmt.Errorf("triage.suppress[%d] (%s).matchers: at least one matcher is required", i, r.Name)
+		}
+		rules[r.Name] = true
+		for _, name := range r.TimeIntervals {
+			if !intervals[name] {
+				return fmt.Errorf("triage.suppress[%d] (%s).time_intervals: %q is not defined in triage.time_intervals", i, r.Name, name)
+			}
+		}
 	}
 	return nil
 }

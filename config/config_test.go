@@ -74,6 +74,14 @@ func TestFullConfig(t *testing.T) {
 		Concurrency:    4,
 	}, cfg.Forward)
 	require.Equal(t, model.Duration(1500*time.Millisecond), cfg.Enrich.Deadline)
+	require.Equal(t, model.Duration(2*time.Minute), cfg.Triage.DedupWindow)
+	require.Equal(t, model.Duration(6*time.Hour), cfg.Triage.RepeatInterval)
+	require.Len(t, cfg.Triage.TimeIntervals, 1)
+	require.Equal(t, "weekend-nights", cfg.Triage.TimeIntervals[0].Name)
+	require.Len(t, cfg.Triage.Suppress, 2)
+	require.Equal(t, "db-maintenance", cfg.Triage.Suppress[1].Name)
+	require.Equal(t, `severity=~"warning|info"`, cfg.Triage.Suppress[1].Matchers[1].String())
+	require.Equal(t, []string{"weekend-nights"}, cfg.Triage.Suppress[1].TimeIntervals)
 	require.Equal(t, StorageConfig{Path: "/var/lib/augur", Retention: model.Duration(720 * time.Hour)}, cfg.Storage)
 
 	require.Equal(t, []string{filepath.Join(dir, "templates", "*.tmpl")}, cfg.Templates)
@@ -114,6 +122,9 @@ func TestBadConfigs(t *testing.T) {
 		"basic-without-password":      {"intake.basic_auth: one of password and password_file must be set"},
 		"bad-duration":                {`enrich: not a valid duration string: "soon"`},
 		"slack-without-url":           {"receivers[0]: no Slack API URL nor App token set"},
+		"suppress-unknown-interval":   {`triage.suppress[0] (maint).time_intervals: "weekends" is not defined in triage.time_intervals`},
+		"suppress-no-matchers":        {"triage.suppress[0] (all).matchers: at least one matcher is required"},
+		"suppress-bad-matcher":        {`triage.suppress (broken).matchers: "service=~\"(\"": error parsing regexp`},
 		"null-receiver":               {"receivers[1]: must be a receiver (a mapping with a name), not <nil>"},
 		"flow-style-unknown":          {"line 1: forward.timout: unknown field"},
 		"key-set-twice":               {"line 3: forward.timeout: key set twice"},
@@ -132,7 +143,7 @@ func TestBadConfigs(t *testing.T) {
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	require.NoError(t, err)
-	require.Len(t, files, 21, "every bad fixture has a case above")
+	require.Len(t, files, 24, "every bad fixture has a case above")
 }
 
 // Loading must never change the defaults that the next load starts from.

@@ -24,6 +24,9 @@ func (r *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/v1/webhook", r.handleWebhook)
 	mux.HandleFunc("/api/v1/webhook/{receiver}", r.handleWebhook)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", r.handleIncident)
+	mux.HandleFunc("POST /api/v1/suppressions", r.handleAddSuppression)
+	mux.HandleFunc("GET /api/v1/suppressions", r.handleListSuppressions)
+	mux.HandleFunc("DELETE /api/v1/suppressions/{id}", r.handleDeleteSuppression)
 }
 
 // handleWebhook takes one Alertmanager notification. It answers 200 only
@@ -41,7 +44,7 @@ func (r *Receiver) handleWebhook(w http.ResponseWriter, req *http.Request) {
 		case http.StatusInternalServerError:
 			r.logger.Error("webhook intake", "err", err)
 		}
-		writeJSON(w, code, map[string]string{"error": err.Error()})
+		writeError(w, code, err)
 		return
 	}
 	writeJSON(w, code, map[string]string{"status": "success"})
@@ -135,6 +138,10 @@ func receiverNames(cfg *config.Config) string {
 	return strings.Join(names, ", ")
 }
 
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -176,11 +183,11 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 	rec, err := r.store.IncidentByID(req.Context(), req.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusNotFound, err)
 		return
 	case err != nil:
 		r.logger.Error("read incident", "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	out := incident{

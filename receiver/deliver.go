@@ -250,6 +250,9 @@ func (r *Receiver) attempt(ctx context.Context, st *state, d store.Delivery) (st
 	}
 	alerts := make([]*alert.Alert, 0, len(msg.Alerts))
 	for _, a := range modelAlerts(msg.Alerts) {
+		if _, ok := a.Annotations[AnnotationSuppressed]; ok {
+			continue
+		}
 		al := alert.New(a, r.now(), false)
 		// Alertmanager filters resolved alerts for integrations with
 		// send_resolved: false before Notify; so must augur.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/prometheus/alertmanager/notify/webhook"
@@ -21,6 +22,9 @@ const (
 	AnnotationIncident    = "augur_incident"
 	AnnotationIncidentURL = "augur_incident_url"
 	AnnotationEnrichment  = "augur_enrichment"
+	// AnnotationSuppressed marks, in the incident's record, an alert that a
+	// suppression kept from being forwarded; its value names the suppression.
+	AnnotationSuppressed = "augur_suppressed"
 )
 
 // processLoop hands stored notifications to workers, partitioned by alert
@@ -115,8 +119,9 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		r.logger.Error("stored notification no longer valid, not forwarding it", "id", n.ID, "err", err)
 		return r.store.Processed(ctx, n.ID, store.Outcome{Enriched: n.Payload}, nil, r.now())
 	}
+	group := modelAlerts(msg.Alerts)
 
-	sig := triage.SignatureOf(n.Receiver, msg)
+	sig := triage.SignatureOf(n.Receiver, n.GroupKey, group)
 	last, found, err := r.store.LastDecided(ctx, n.Receiver, n.GroupKey, string(triage.Forward))
 	if err != nil {
 		return err
@@ -135,42 +140,111 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 			Incident: last.Incident, Decision: string(d), Signature: uint64(sig), Enriched: n.Payload,
 		}, nil, r.now())
 		if err == nil {
-			r.metrics.triage.WithLabelValues(string(d)).Add(float64(len(msg.Alerts)))
+			r.metrics.triage.WithLabelValues(string(d)).Add(float64(len(group)))
 		}
 		return err
+	}
+
+	suppressed, err := r.suppressed(ctx, st, n, group)
+	if err != nil {
+		return err
+	}
+	decision := triage.Forward
+	if len(suppressed) == len(group) {
+		decision = triage.Suppressed
 	}
 
 	incident, err := r.store.Incident(ctx, n.Receiver, n.GroupKey, msg.Status == string(model.AlertResolved), r.now())
 	if err != nil {
 		return err
 	}
-	group := modelAlerts(msg.Alerts)
-	results := st.orchestrator.Enrich(ctx, enrich.Input{
-		Receiver: n.Receiver,
-		GroupKey: n.GroupKey,
-		Incident: incident,
-		Querier:  st.querier,
-	}, group)
-	for i := range msg.Alerts {
-		if err := r.annotate(&msg.Alerts[i], results[i]); err != nil {
-			return err
+	out := store.Outcome{Incident: incident, Decision: string(decision), Signature: uint64(sig)}
+	var names []string
+	if decision == triage.Forward {
+		results := st.orchestrator.Enrich(ctx, enrich.Input{
+			Receiver: n.Receiver,
+			GroupKey: n.GroupKey,
+			Incident: incident,
+			Querier:  st.querier,
+		}, group)
+		for i := range msg.Alerts {
+			if err := r.annotate(&msg.Alerts[i], results[i]); err != nil {
+				return err
+			}
+		}
+		names = st.integrations.names(n.Receiver)
+		if names == nil {
+			r.logger.Error("receiver no longer configured, notification not forwarded", "id", n.ID, "receiver", n.Receiver)
 		}
 	}
-	enriched, err := json.Marshal(msg)
-	if err != nil {
+	for i, a := range group {
+		fp := a.Labels.Fingerprint().String()
+		switch rule, ok := suppressed[i]; {
+		case ok:
+			// Kept on the incident, left out of deliveries.
+			if msg.Alerts[i].Annotations == nil {
+				msg.Alerts[i].Annotations = template.KV{}
+			}
+			msg.Alerts[i].Annotations[AnnotationSuppressed] = rule
+		case a.EndsAt.IsZero():
+			out.Fired = append(out.Fired, fp)
+		default:
+			out.Resolved = append(out.Resolved, fp)
+		}
+	}
+	if out.Enriched, err = json.Marshal(msg); err != nil {
 		return fmt.Errorf("encode enriched notification: %w", err)
 	}
-	names := st.integrations.names(n.Receiver)
-	if names == nil {
-		r.logger.Error("receiver no longer configured, notification not forwarded", "id", n.ID, "receiver", n.Receiver)
+	if err := r.store.Processed(ctx, n.ID, out, names, r.now()); err != nil {
+		return err
 	}
-	err = r.store.Processed(ctx, n.ID, store.Outcome{
-		Incident: incident, Decision: string(triage.Forward), Signature: uint64(sig), Enriched: enriched,
-	}, names, r.now())
-	if err == nil {
-		r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(msg.Alerts)))
+	r.metrics.triage.WithLabelValues(string(triage.Suppressed)).Add(float64(len(suppressed)))
+	r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(group) - len(suppressed)))
+	return nil
+}
+
+// suppressed returns, by index in group, the alerts that a suppression
+// (from the config or the API) applies to, with the suppression's name. A
+// resolved alert whose firing was forwarded is never suppressed: whoever
+// was told it fired is told it resolved.
+func (r *Receiver) suppressed(ctx context.Context, st *state, n store.Notification, group []model.Alert) (map[int]string, error) {
+	api, err := r.store.Suppressions(ctx, n.ReceivedAt)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	sups := slices.Clone(st.suppressions)
+	for _, s := range api {
+		ms, err := parseMatchers(s.Matchers)
+		if err != nil {
+			r.logger.Error("stored suppression has invalid matchers, ignoring it", "suppression", s.ID, "err", err)
+			continue
+		}
+		sups = append(sups, triage.Suppression{Name: apiSuppressionName(s), Matchers: ms, ExpiresAt: s.ExpiresAt})
+	}
+	suppressor := triage.NewSuppressor(sups, st.timeIntervals)
+	out := map[int]string{}
+	var resolved []string
+	for i, a := range group {
+		if name := suppressor.Suppressed(a.Labels, n.ReceivedAt); name != "" {
+			out[i] = name
+			if !a.EndsAt.IsZero() {
+				resolved = append(resolved, a.Labels.Fingerprint().String())
+			}
+		}
+	}
+	if len(resolved) == 0 {
+		return out, nil
+	}
+	sent, err := r.store.FiringSent(ctx, n.Receiver, resolved)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range group {
+		if _, ok := out[i]; ok && sent[a.Labels.Fingerprint().String()] {
+			delete(out, i)
+		}
+	}
+	return out, nil
 }
 
 func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment) error {

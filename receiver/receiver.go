@@ -21,12 +21,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/prometheus/alertmanager/timeinterval"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/enrich"
 	"github.com/augur-sre/augur/receiver/store"
 	"github.com/augur-sre/augur/receiver/templates"
+	"github.com/augur-sre/augur/receiver/triage"
 )
 
 // Options configure a Receiver.
@@ -65,6 +68,10 @@ type state struct {
 	orchestrator *enrich.Orchestrator
 	querier      enrich.Querier
 	integrations *integrations
+	// suppressions are the config's suppress rules; the API's are read
+	// from the store for each notification.
+	suppressions  []triage.Suppression
+	timeIntervals map[string][]timeinterval.TimeInterval
 }
 
 // New returns a receiver. It serves nothing until ApplyConfig succeeded.
@@ -96,7 +103,22 @@ func (r *Receiver) ApplyConfig(cfg *config.Config, o *enrich.Orchestrator, q enr
 		return err
 	}
 	r.metrics.init(integs)
-	r.state.Store(&state{cfg: cfg, orchestrator: o, querier: q, integrations: integs})
+	st := &state{
+		cfg:           cfg,
+		orchestrator:  o,
+		querier:       q,
+		integrations:  integs,
+		timeIntervals: map[string][]timeinterval.TimeInterval{},
+	}
+	for _, ti := range cfg.Triage.TimeIntervals {
+		st.timeIntervals[ti.Name] = ti.TimeIntervals
+	}
+	for _, rule := range cfg.Triage.Suppress {
+		st.suppressions = append(st.suppressions, triage.Suppression{
+			Name: rule.Name, Matchers: labels.Matchers(rule.Matchers), TimeIntervals: rule.TimeIntervals,
+		})
+	}
+	r.state.Store(st)
 	// Deliveries may have been waiting for an integration this config adds.
 	wake(r.wakeDeliver)
 	return nil

@@ -11,6 +11,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -72,6 +73,21 @@ CREATE TABLE IF NOT EXISTS incidents (
 	resolved_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS incidents_open ON incidents (receiver, group_key, resolved_at);
+
+CREATE TABLE IF NOT EXISTS suppressions (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	name       TEXT    NOT NULL,
+	matchers   TEXT    NOT NULL,
+	expires_at INTEGER NOT NULL,
+	comment    TEXT    NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sent_alerts (
+	receiver    TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	PRIMARY KEY (receiver, fingerprint)
+);
 `
 
 // Delivery states.
@@ -187,6 +203,9 @@ func (s *Store) Unprocessed(ctx context.Context, after int64, limit int) ([]Noti
 type Outcome struct {
 	// Incident is the incident the notification belongs to.
 	Incident string
+	// Fired and Resolved are the fingerprints of the alerts whose firing,
+	// respectively resolution, this notification forwards.
+	Fired, Resolved []string
 	// Decision is triage's decision; Signature identifies what the
 	// notification says, for comparing it with later ones of its group.
 	Decision  string
@@ -212,6 +231,18 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 	if err != nil {
 		return fmt.Errorf("mark notification %d processed: %w", id, err)
 	}
+	for _, fp := range o.Fired {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT OR IGNORE INTO sent_alerts (receiver, fingerprint) VALUES (?, ?)`, receiver, fp); err != nil {
+			return fmt.Errorf("record firing alert %s sent: %w", fp, err)
+		}
+	}
+	for _, fp := range o.Resolved {
+		if _, err := tx.ExecContext(ctx,
+			`DELETE FROM sent_alerts WHERE receiver = ? AND fingerprint = ?`, receiver, fp); err != nil {
+			return fmt.Errorf("record resolved alert %s sent: %w", fp, err)
+		}
+	}
 	for _, integ := range integrations {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO deliveries (notification_id, receiver, group_key, integration, state, next_attempt_at, created_at)
@@ -222,6 +253,101 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit notification %d: %w", id, err)
+	}
+	return nil
+}
+
+// FiringSent returns which of the given alert fingerprints have had their
+// firing forwarded to receiver and not yet their resolution.
+func (s *Store) FiringSent(ctx context.Context, receiver string, fingerprints []string) (map[string]bool, error) {
+	sent := map[string]bool{}
+	for _, fp := range fingerprints {
+		var one int
+		err := s.db.QueryRowContext(ctx,
+			`SELECT 1 FROM sent_alerts WHERE receiver = ? AND fingerprint = ?`, receiver, fp).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("read sent alert %s: %w", fp, err)
+		default:
+			sent[fp] = true
+		}
+	}
+	return sent, nil
+}
+
+// Suppression is a temporary suppression made through the API.
+type Suppression struct {
+	ID        int64
+	Name      string
+	Matchers  []string
+	ExpiresAt time.Time
+	Comment   string
+	CreatedAt time.Time
+}
+
+// AddSuppression stores a suppression and returns its id.
+func (s *Store) AddSuppression(ctx context.Context, sup Suppression) (int64, error) {
+	m, err := json.Marshal(sup.Matchers)
+	if err != nil {
+		return 0, fmt.Errorf("encode matchers: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO suppressions (name, matchers, expires_at, comment, created_at) VALUES (?, ?, ?, ?, ?)`,
+		sup.Name, string(m), sup.ExpiresAt.UnixMilli(), sup.Comment, sup.CreatedAt.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("insert suppression: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("insert suppression: %w", err)
+	}
+	return id, nil
+}
+
+// Suppressions returns the suppressions that have not expired at now.
+func (s *Store) Suppressions(ctx context.Context, now time.Time) ([]Suppression, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT id, name, matchers, expires_at, comment, created_at FROM suppressions WHERE expires_at > ? ORDER BY id`,
+		now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("query suppressions: %w", err)
+	}
+	defer rows.Close()
+	var out []Suppression
+	for rows.Next() {
+		var (
+			sup              Suppression
+			matchers         string
+			expires, created int64
+		)
+		if err := rows.Scan(&sup.ID, &sup.Name, &matchers, &expires, &sup.Comment, &created); err != nil {
+			return nil, fmt.Errorf("scan suppression: %w", err)
+		}
+		if err := json.Unmarshal([]byte(matchers), &sup.Matchers); err != nil {
+			return nil, fmt.Errorf("decode matchers of suppression %d: %w", sup.ID, err)
+		}
+		sup.ExpiresAt, sup.CreatedAt = time.UnixMilli(expires), time.UnixMilli(created)
+		out = append(out, sup)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query suppressions: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteSuppression deletes a suppression, or returns ErrNotFound.
+func (s *Store) DeleteSuppression(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM suppressions WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete suppression %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete suppression %d: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("suppression %d: %w", id, ErrNotFound)
 	}
 	return nil
 }
@@ -413,6 +539,9 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undeliver
 	if _, err := tx.ExecContext(ctx,
 		`DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?`, c); err != nil {
 		return 0, 0, fmt.Errorf("prune incidents: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE expires_at < ?`, c); err != nil {
+		return 0, 0, fmt.Errorf("prune suppressions: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("commit prune: %w", err)

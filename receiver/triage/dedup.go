@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/common/model"
 )
 
@@ -28,40 +27,39 @@ const (
 	// notification, later than the dedup window (Alertmanager's
 	// repeat_interval), and the repeat policy says not yet.
 	Repeat Decision = "repeat"
+	// Suppressed: a suppression applies (for a notification: to all its
+	// alerts).
+	Suppressed Decision = "suppressed"
 )
 
 // Decisions lists every decision, for pre-initialising metrics.
-func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat} }
+func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat, Suppressed} }
 
 // Signature identifies what a notification says: its receiver, group key,
 // and each alert's fingerprint, status and start time. Two notifications
 // with the same signature carry nothing new for each other.
 type Signature uint64
 
-// SignatureOf returns the signature of a notification to receiver.
-func SignatureOf(receiver string, msg *webhook.Message) Signature {
-	parts := make([]string, len(msg.Alerts))
-	for i, a := range msg.Alerts {
-		fp := labels(a.Labels).Fingerprint()
-		parts[i] = fp.String() + "\xff" + a.Status + "\xff" + a.StartsAt.UTC().Format(time.RFC3339Nano)
+// SignatureOf returns the signature of a notification of group groupKey to
+// receiver. An alert with an end time counts as resolved.
+func SignatureOf(receiver, groupKey string, alerts []model.Alert) Signature {
+	parts := make([]string, len(alerts))
+	for i, a := range alerts {
+		status := model.AlertFiring
+		if !a.EndsAt.IsZero() {
+			status = model.AlertResolved
+		}
+		parts[i] = a.Labels.Fingerprint().String() + "\xff" + string(status) + "\xff" + a.StartsAt.UTC().Format(time.RFC3339Nano)
 	}
 	slices.Sort(parts)
 	h := fnv.New64a()
-	for _, s := range append([]string{receiver, msg.GroupKey}, parts...) {
+	for _, s := range append([]string{receiver, groupKey}, parts...) {
 		var n [8]byte
 		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])      //nolint:errcheck // hash writes never fail.
 		h.Write([]byte(s)) //nolint:errcheck
 	}
 	return Signature(h.Sum64())
-}
-
-func labels(kv map[string]string) model.LabelSet {
-	ls := make(model.LabelSet, len(kv))
-	for k, v := range kv {
-		ls[model.LabelName(k)] = model.LabelValue(v)
-	}
-	return ls
 }
 
 // DedupPolicy says when a notification that says nothing new is dropped.
