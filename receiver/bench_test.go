@@ -17,7 +17,7 @@ import (
 // of 100 alerts, from 4 goroutines as 4 concurrent senders would.
 func BenchmarkIntake100(b *testing.B) {
 	tr := newTestReceiver(b, twoReceivers)
-	body := payload(100)
+	body := payload(0, 100)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	b.SetParallelism(2) // 2 × GOMAXPROCS(2) = 4 senders
@@ -46,9 +46,12 @@ func BenchmarkPipeline(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go tr.Run(ctx) //nolint:errcheck // ends with the benchmark.
-	body := payload(10)
 	b.ReportAllocs()
+	g := 0
 	for b.Loop() {
+		// A new group each time: triage would drop a repeat of the same.
+		g++
+		body := payload(g, 10)
 		want := delivered.Load() + 1
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/webhook/team", bytes.NewReader(body))
 		rec := httptest.NewRecorder()
@@ -56,7 +59,11 @@ func BenchmarkPipeline(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("intake answered %d: %s", rec.Code, rec.Body)
 		}
+		deadline := time.Now().Add(10 * time.Second)
 		for delivered.Load() < want {
+			if time.Now().After(deadline) {
+				b.Fatalf("notification %d not delivered", g)
+			}
 			time.Sleep(50 * time.Microsecond)
 		}
 	}

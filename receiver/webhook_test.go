@@ -73,12 +73,13 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// payload returns a webhook body with n alerts, about 550 bytes each.
-func payload(n int) []byte {
+// payload returns a webhook body for alert group g with n alerts, about
+// 550 bytes each.
+func payload(g, n int) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, `{"version":"4","groupKey":"{}:{alertname=\"Load\"}","status":"firing","receiver":"team",`+
+	fmt.Fprintf(&b, `{"version":"4","groupKey":"{}:{alertname=\"Load%d\"}","status":"firing","receiver":"team",`+
 		`"groupLabels":{"alertname":"Load"},"commonLabels":{"alertname":"Load"},"commonAnnotations":{},`+
-		`"externalURL":"http://alertmanager:9093","truncatedAlerts":0,"alerts":[`)
+		`"externalURL":"http://alertmanager:9093","truncatedAlerts":0,"alerts":[`, g)
 	start := time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC).Format(time.RFC3339)
 	for i := range n {
 		if i > 0 {
@@ -94,7 +95,7 @@ func payload(n int) []byte {
 }
 
 func BenchmarkDecode100(b *testing.B) {
-	body := payload(100)
+	body := payload(0, 100)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -55,4 +56,38 @@ func TestSuppressor(t *testing.T) {
 			require.Equal(t, tc.want, s.Suppressed(tc.labels, tc.at))
 		})
 	}
+}
+
+// BenchmarkTriage100 is the pure part of triage for a notification of 100
+// alerts: signature, dedup decision, and 10 suppression rules per alert.
+func BenchmarkTriage100(b *testing.B) {
+	var alerts []model.Alert
+	for i := range 100 {
+		alerts = append(alerts, model.Alert{
+			Labels:   model.LabelSet{"alertname": "HighErrorRate", "instance": model.LabelValue(fmt.Sprintf("10.0.0.%d:9100", i)), "service": model.LabelValue(fmt.Sprintf("svc-%d", i%20))},
+			StartsAt: t0,
+		})
+	}
+	var sups []Suppression
+	for i := range 10 {
+		m, err := labels.ParseMatchers(fmt.Sprintf(`{service="other-%d", severity=~"info|debug"}`, i))
+		require.NoError(b, err)
+		sups = append(sups, Suppression{Name: fmt.Sprint(i), Matchers: m})
+	}
+	s := NewSuppressor(sups, nil)
+	policy := DedupPolicy{Window: 5 * time.Minute}
+	prev := &Previous{Signature: 1, ReceivedAt: t0}
+	b.ReportAllocs()
+	for b.Loop() {
+		sig := SignatureOf("team", "g", alerts)
+		if Dedup(policy, prev, sig, t0) != Forward {
+			b.Fatal("not forwarded")
+		}
+		for _, a := range alerts {
+			if s.Suppressed(a.Labels, t0) != "" {
+				b.Fatal("suppressed")
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "alerts/s")
 }
