@@ -9,6 +9,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -34,6 +35,9 @@ type Config struct {
 	Global    *amconfig.GlobalConfig
 	Templates []string
 	Receivers []amconfig.Receiver
+
+	// ServiceLabel is the alert label that names the service an alert is about.
+	ServiceLabel string
 
 	Prometheus PrometheusConfig
 	Intake     IntakeConfig
@@ -67,7 +71,12 @@ type document struct {
 	Triage     *TriageConfig     `yaml:"triage"`
 	Enrich     *EnrichConfig     `yaml:"enrich"`
 	Storage    *StorageConfig    `yaml:"storage"`
+	// ServiceLabel is a plain value: absent or empty means the default.
+	ServiceLabel string `yaml:"service_label"`
 }
+
+// DefaultServiceLabel is the default service_label.
+const DefaultServiceLabel = "service"
 
 // PrometheusConfig says where augur runs its PromQL queries.
 type PrometheusConfig struct {
@@ -427,12 +436,13 @@ func Load(content []byte, dir string) (*Config, error) {
 		return nil, locate(content, err)
 	}
 	cfg := Config{
-		Prometheus: orDefault(doc.Prometheus, DefaultPrometheusConfig),
-		Intake:     orDefault(doc.Intake, DefaultIntakeConfig),
-		Forward:    orDefault(doc.Forward, DefaultForwardConfig),
-		Triage:     orDefault(doc.Triage, DefaultTriageConfig),
-		Enrich:     orDefault(doc.Enrich, DefaultEnrichConfig),
-		Storage:    orDefault(doc.Storage, DefaultStorageConfig),
+		ServiceLabel: cmp.Or(doc.ServiceLabel, DefaultServiceLabel),
+		Prometheus:   orDefault(doc.Prometheus, DefaultPrometheusConfig),
+		Intake:       orDefault(doc.Intake, DefaultIntakeConfig),
+		Forward:      orDefault(doc.Forward, DefaultForwardConfig),
+		Triage:       orDefault(doc.Triage, DefaultTriageConfig),
+		Enrich:       orDefault(doc.Enrich, DefaultEnrichConfig),
+		Storage:      orDefault(doc.Storage, DefaultStorageConfig),
 	}
 	if err := cfg.resolveIntakeFiles(dir); err != nil {
 		return nil, err

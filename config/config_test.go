@@ -168,6 +168,15 @@ func TestTriageZeroValuesKept(t *testing.T) {
 	require.ErrorContains(t, err, "triage.repeat_interval: must not be shorter than triage.dedup_window")
 }
 
+func TestServiceLabel(t *testing.T) {
+	cfg, err := Load([]byte("service_label: app\n"), t.TempDir())
+	require.NoError(t, err)
+	require.Equal(t, "app", cfg.ServiceLabel)
+	cfg, err = Load([]byte("{}"), t.TempDir())
+	require.NoError(t, err)
+	require.Equal(t, DefaultServiceLabel, cfg.ServiceLabel)
+}
+
 func TestMissingFile(t *testing.T) {
 	_, err := LoadFile(filepath.Join("testdata", "nope.yml"))
 	require.ErrorIs(t, err, os.ErrNotExist)

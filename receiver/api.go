@@ -23,6 +23,7 @@ import (
 func (r *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/v1/webhook", r.handleWebhook)
 	mux.HandleFunc("/api/v1/webhook/{receiver}", r.handleWebhook)
+	mux.HandleFunc("GET /api/v1/incidents", r.handleIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", r.handleIncident)
 	mux.HandleFunc("POST /api/v1/suppressions", r.handleAddSuppression)
 	mux.HandleFunc("GET /api/v1/suppressions", r.handleListSuppressions)
@@ -149,15 +150,74 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v) //nolint:errcheck
 }
 
+// incidentSummary is an incident in GET /api/v1/incidents.
+type incidentSummary struct {
+	ID            string     `json:"id"`
+	Title         string     `json:"title"`
+	Service       string     `json:"service,omitempty"`
+	Receiver      string     `json:"receiver"`
+	GroupKey      string     `json:"group_key"`
+	State         string     `json:"state"`
+	OpenedAt      time.Time  `json:"opened_at"`
+	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
+	Notifications int        `json:"notifications"`
+}
+
 // incident is the JSON of GET /api/v1/incidents/{id}.
 type incident struct {
 	ID            string         `json:"id"`
+	Title         string         `json:"title"`
+	Service       string         `json:"service,omitempty"`
 	Receiver      string         `json:"receiver"`
 	GroupKey      string         `json:"group_key"`
 	State         string         `json:"state"`
 	OpenedAt      time.Time      `json:"opened_at"`
 	ResolvedAt    *time.Time     `json:"resolved_at,omitempty"`
 	Notifications []notification `json:"notifications"`
+}
+
+// maxIncidents bounds GET /api/v1/incidents?limit=.
+const maxIncidents = 1000
+
+// handleIncidents lists incidents, newest first: ?state=open|resolved,
+// ?service=, ?limit= (default 100).
+func (r *Receiver) handleIncidents(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	f := store.IncidentFilter{State: q.Get("state"), Service: q.Get("service"), Limit: 100}
+	if f.State != "" && f.State != "open" && f.State != "resolved" {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("state %q: want open or resolved", f.State))
+		return
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxIncidents {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("limit %q: want a number from 1 to %d", l, maxIncidents))
+			return
+		}
+		f.Limit = n
+	}
+	list, err := r.store.Incidents(req.Context(), f)
+	if err != nil {
+		r.logger.Error("list incidents", "err", err)
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	out := make([]incidentSummary, len(list))
+	for i, inc := range list {
+		out[i] = incidentSummary{
+			ID: inc.ID, Title: inc.Title, Service: inc.Service, Receiver: inc.Receiver, GroupKey: inc.GroupKey,
+			State: incidentState(inc.ResolvedAt), OpenedAt: inc.OpenedAt.UTC(), ResolvedAt: optionalTime(inc.ResolvedAt),
+			Notifications: inc.Notifications,
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func incidentState(resolvedAt time.Time) string {
+	if resolvedAt.IsZero() {
+		return "open"
+	}
+	return "resolved"
 }
 
 type notification struct {
@@ -192,15 +252,14 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 	}
 	out := incident{
 		ID:            rec.ID,
+		Title:         rec.Title,
+		Service:       rec.Service,
 		Receiver:      rec.Receiver,
 		GroupKey:      rec.GroupKey,
-		State:         "open",
+		State:         incidentState(rec.ResolvedAt),
 		OpenedAt:      rec.OpenedAt.UTC(),
 		ResolvedAt:    optionalTime(rec.ResolvedAt),
 		Notifications: make([]notification, 0, len(rec.Notifications)),
-	}
-	if out.ResolvedAt != nil {
-		out.State = "resolved"
 	}
 	for _, n := range rec.Notifications {
 		msg, err := enrichedMessage(n.Enriched)

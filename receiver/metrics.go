@@ -20,6 +20,7 @@ type metrics struct {
 	deliveryLatency *prometheus.HistogramVec
 	expired         prometheus.Counter
 	triage          *prometheus.CounterVec
+	incidents       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time) *metrics {
@@ -56,6 +57,11 @@ func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time)
 			Help:      "Deliveries dropped undelivered because their notification outlived storage.retention.",
 		}),
 	}
+	m.incidents = promauto.With(reg).NewCounter(prometheus.CounterOpts{
+		Namespace: "augur",
+		Name:      "incidents_total",
+		Help:      "Incidents opened.",
+	})
 	m.triage = promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 		Namespace: "augur",
 		Subsystem: "triage",
@@ -89,12 +95,14 @@ func (m *metrics) init(x *integrations) {
 	}
 }
 
-// backlogCollector reads the outbox from the store at scrape time.
+// backlogCollector reads the outbox and open incidents from the store at
+// scrape time.
 type backlogCollector struct {
 	store     *store.Store
 	now       func() time.Time
 	depthDesc *prometheus.Desc
 	ageDesc   *prometheus.Desc
+	openDesc  *prometheus.Desc
 }
 
 func newBacklogCollector(s *store.Store, now func() time.Time) backlogCollector {
@@ -105,18 +113,21 @@ func newBacklogCollector(s *store.Store, now func() time.Time) backlogCollector 
 			"Notifications waiting for processing plus deliveries waiting to be sent.", nil, nil),
 		ageDesc: prometheus.NewDesc("augur_outbox_oldest_age_seconds",
 			"Age of the oldest notification or delivery not yet done; 0 when there is none.", nil, nil),
+		openDesc: prometheus.NewDesc("augur_incidents_open",
+			"Incidents not yet resolved.", nil, nil),
 	}
 }
 
 func (c backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.depthDesc
 	ch <- c.ageDesc
+	ch <- c.openDesc
 }
 
 func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	b, err := c.store.Backlog(ctx)
+	b, err := c.store.Stats(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.depthDesc, err)
 		return
@@ -125,6 +136,7 @@ func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	if !b.Oldest.IsZero() {
 		age = c.now().Sub(b.Oldest).Seconds()
 	}
-	ch <- prometheus.MustNewConstMetric(c.depthDesc, prometheus.GaugeValue, float64(b.Depth))
+	ch <- prometheus.MustNewConstMetric(c.depthDesc, prometheus.GaugeValue, float64(b.Backlog))
+	ch <- prometheus.MustNewConstMetric(c.openDesc, prometheus.GaugeValue, float64(b.OpenIncidents))
 	ch <- prometheus.MustNewConstMetric(c.ageDesc, prometheus.GaugeValue, age)
 }

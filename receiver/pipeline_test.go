@@ -358,3 +358,54 @@ func TestIncidentAPI(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, rec.Code)
 	require.Contains(t, rec.Body.String(), `incident \"inc-1999-01-01-0001\": not found`)
 }
+
+func TestIncidentList(t *testing.T) {
+	sink := newWebhookSink(t)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
+	tr.run(t)
+
+	other := strings.NewReplacer(`HighErrorRate`, `DiskFull`, `"service": "checkout"`, `"service": "db"`).Replace(validPayload(t))
+	for i, body := range []string{validPayload(t), other, resolvedPayload(t)} {
+		require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", body, nil).Code)
+		waitFor(t, func() bool { return len(sink.messages()) == i+1 }, "not forwarded")
+	}
+	require.Equal(t, 2.0, testutil.ToFloat64(tr.metrics.incidents))
+
+	list := func(query string) []incidentSummary {
+		rec := httptest.NewRecorder()
+		tr.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/incidents"+query, nil))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var out []incidentSummary
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out))
+		return out
+	}
+	all := list("")
+	require.Len(t, all, 2)
+	require.Equal(t, "DiskFull", all[0].Title, "newest first")
+	require.Equal(t, "db", all[0].Service)
+	require.Equal(t, "open", all[0].State)
+	require.Equal(t, 1, all[0].Notifications)
+	require.Equal(t, "HighErrorRate", all[1].Title)
+	require.Equal(t, "checkout", all[1].Service)
+	require.Equal(t, "resolved", all[1].State)
+	require.Equal(t, 2, all[1].Notifications)
+
+	require.Equal(t, []string{all[0].ID}, ids(list("?state=open")))
+	require.Equal(t, []string{all[1].ID}, ids(list("?state=resolved")))
+	require.Equal(t, []string{all[1].ID}, ids(list("?service=checkout")))
+	require.Equal(t, []string{all[0].ID}, ids(list("?limit=1")))
+
+	for _, q := range []string{"?state=closed", "?limit=0", "?limit=x", "?limit=1001"} {
+		rec := httptest.NewRecorder()
+		tr.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/incidents"+q, nil))
+		require.Equal(t, http.StatusBadRequest, rec.Code, q)
+	}
+}
+
+func ids(list []incidentSummary) []string {
+	out := []string{}
+	for _, i := range list {
+		out = append(out, i.ID)
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/alertmanager/notify/webhook"
@@ -154,9 +155,17 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		decision = triage.Suppressed
 	}
 
-	incident, err := r.store.Incident(ctx, n.Receiver, n.GroupKey, msg.Status == string(model.AlertResolved), r.now())
+	incident, opened, err := r.store.Incident(ctx, store.IncidentKey{
+		Receiver: n.Receiver,
+		GroupKey: n.GroupKey,
+		Service:  commonValue(group, model.LabelName(st.cfg.ServiceLabel)),
+		Title:    title(group),
+	}, msg.Status == string(model.AlertResolved), r.now())
 	if err != nil {
 		return err
+	}
+	if opened {
+		r.metrics.incidents.Inc()
 	}
 	out := store.Outcome{Incident: incident, Decision: string(decision), Signature: uint64(sig)}
 	var names []string
@@ -245,6 +254,30 @@ func (r *Receiver) suppressed(ctx context.Context, st *state, n store.Notificati
 		}
 	}
 	return out, nil
+}
+
+// commonValue returns the value that all alerts have for a label, or "".
+func commonValue(group []model.Alert, name model.LabelName) string {
+	v := group[0].Labels[name]
+	for _, a := range group[1:] {
+		if a.Labels[name] != v {
+			return ""
+		}
+	}
+	return string(v)
+}
+
+// title names an incident by its alerts: "HighErrorRate", or
+// "HighErrorRate, HighLatency" for several.
+func title(group []model.Alert) string {
+	var names []string
+	for _, a := range group {
+		if n := string(a.Labels[model.AlertNameLabel]); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment) error {

@@ -69,9 +69,12 @@ CREATE TABLE IF NOT EXISTS incidents (
 	id          TEXT    PRIMARY KEY,
 	receiver    TEXT    NOT NULL,
 	group_key   TEXT    NOT NULL,
+	service     TEXT    NOT NULL DEFAULT '',
+	title       TEXT    NOT NULL DEFAULT '',
 	opened_at   INTEGER NOT NULL,
 	resolved_at INTEGER
 );
+CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at);
 CREATE INDEX IF NOT EXISTS incidents_open ON incidents (receiver, group_key, resolved_at);
 
 CREATE TABLE IF NOT EXISTS suppressions (
@@ -476,17 +479,21 @@ func (s *Store) Retry(ctx context.Context, id int64, lastErr string, next time.T
 	return nil
 }
 
-// Backlog describes the work not yet done: notifications waiting for
-// processing plus deliveries pending, and the receive time of the oldest.
-type Backlog struct {
-	Depth  int
-	Oldest time.Time
+// Stats are the store's gauges.
+type Stats struct {
+	// Backlog is the work not yet done: notifications waiting for
+	// processing plus deliveries pending; Oldest is when the oldest of
+	// them was received or queued.
+	Backlog int
+	Oldest  time.Time
+	// OpenIncidents counts the incidents not yet resolved.
+	OpenIncidents int
 }
 
-// Backlog returns the current backlog.
-func (s *Store) Backlog(ctx context.Context) (Backlog, error) {
+// Stats returns the current stats.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	var (
-		b             Backlog
+		b             Stats
 		unprocessed   int
 		pending       int
 		oldestN, oldD sql.NullInt64
@@ -495,12 +502,13 @@ func (s *Store) Backlog(ctx context.Context) (Backlog, error) {
 		`SELECT (SELECT COUNT(*) FROM notifications WHERE processed = 0),
 		        (SELECT MIN(received_at) FROM notifications WHERE processed = 0),
 		        (SELECT COUNT(*) FROM deliveries WHERE state = ?),
-		        (SELECT MIN(created_at) FROM deliveries WHERE state = ?)`, Pending, Pending).
-		Scan(&unprocessed, &oldestN, &pending, &oldD)
+		        (SELECT MIN(created_at) FROM deliveries WHERE state = ?),
+		        (SELECT COUNT(*) FROM incidents WHERE resolved_at IS NULL)`, Pending, Pending).
+		Scan(&unprocessed, &oldestN, &pending, &oldD, &b.OpenIncidents)
 	if err != nil {
-		return b, fmt.Errorf("query backlog: %w", err)
+		return b, fmt.Errorf("query stats: %w", err)
 	}
-	b.Depth = unprocessed + pending
+	b.Backlog = unprocessed + pending
 	for _, ms := range []sql.NullInt64{oldestN, oldD} {
 		if ms.Valid && (b.Oldest.IsZero() || time.UnixMilli(ms.Int64).Before(b.Oldest)) {
 			b.Oldest = time.UnixMilli(ms.Int64)
@@ -549,21 +557,30 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undeliver
 	return deleted, undelivered, nil
 }
 
+// IncidentKey says which alert group an incident is for, and what to call
+// it when it is opened.
+type IncidentKey struct {
+	Receiver string
+	GroupKey string
+	// Service and Title describe a new incident.
+	Service string
+	Title   string
+}
+
 // Incident returns the id of the open incident of a receiver's alert group,
-// opening one if there is none. When resolved is true the incident is closed
-// after this notification, so the group's next firing opens a new one.
-// Ids read inc-YYYY-MM-DD-NNNN, numbered per UTC day.
-func (s *Store) Incident(ctx context.Context, receiver, groupKey string, resolved bool, now time.Time) (string, error) {
+// opening one if there is none (then opened is true). When resolved is true
+// the incident is closed after this notification, so the group's next firing
+// opens a new one. Ids read inc-YYYY-MM-DD-NNNN, numbered per UTC day.
+func (s *Store) Incident(ctx context.Context, k IncidentKey, resolved bool, now time.Time) (id string, opened bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return "", fmt.Errorf("begin: %w", err)
+		return "", false, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
 
-	var id string
 	err = tx.QueryRowContext(ctx,
 		`SELECT id FROM incidents WHERE receiver = ? AND group_key = ? AND resolved_at IS NULL`,
-		receiver, groupKey).Scan(&id)
+		k.Receiver, k.GroupKey).Scan(&id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		day := now.UTC().Format("2006-01-02")
@@ -572,27 +589,88 @@ func (s *Store) Incident(ctx context.Context, receiver, groupKey string, resolve
 		if err := tx.QueryRowContext(ctx,
 			`SELECT MAX(CAST(substr(id, ?) AS INTEGER)) FROM incidents WHERE id LIKE ?`,
 			len(prefix)+1, prefix+"%").Scan(&last); err != nil {
-			return "", fmt.Errorf("number incident: %w", err)
+			return "", false, fmt.Errorf("number incident: %w", err)
 		}
-		id = prefix + fmt.Sprintf("%04d", last.Int64+1)
+		id, opened = prefix+fmt.Sprintf("%04d", last.Int64+1), true
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO incidents (id, receiver, group_key, opened_at) VALUES (?, ?, ?, ?)`,
-			id, receiver, groupKey, now.UnixMilli()); err != nil {
-			return "", fmt.Errorf("open incident: %w", err)
+			`INSERT INTO incidents (id, receiver, group_key, service, title, opened_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, k.Receiver, k.GroupKey, k.Service, k.Title, now.UnixMilli()); err != nil {
+			return "", false, fmt.Errorf("open incident: %w", err)
 		}
 	case err != nil:
-		return "", fmt.Errorf("find open incident: %w", err)
+		return "", false, fmt.Errorf("find open incident: %w", err)
 	}
 	if resolved {
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE incidents SET resolved_at = ? WHERE id = ?`, now.UnixMilli(), id); err != nil {
-			return "", fmt.Errorf("resolve incident %s: %w", id, err)
+			return "", false, fmt.Errorf("resolve incident %s: %w", id, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return "", fmt.Errorf("commit incident %s: %w", id, err)
+		return "", false, fmt.Errorf("commit incident %s: %w", id, err)
 	}
-	return id, nil
+	return id, opened, nil
+}
+
+// IncidentFilter selects incidents to list.
+type IncidentFilter struct {
+	// State is "open", "resolved" or "" for both.
+	State   string
+	Service string
+	Limit   int
+}
+
+// IncidentSummary is an incident as listed.
+type IncidentSummary struct {
+	ID, Receiver, GroupKey, Service, Title string
+	OpenedAt                               time.Time
+	ResolvedAt                             time.Time // zero while open
+	Notifications                          int
+}
+
+// Incidents lists incidents, newest first.
+func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]IncidentSummary, error) {
+	q := `SELECT i.id, i.receiver, i.group_key, i.service, i.title, i.opened_at, i.resolved_at,
+	             (SELECT COUNT(*) FROM notifications n WHERE n.incident_id = i.id)
+	      FROM incidents i WHERE 1 = 1`
+	var args []any
+	switch f.State {
+	case "open":
+		q += ` AND i.resolved_at IS NULL`
+	case "resolved":
+		q += ` AND i.resolved_at IS NOT NULL`
+	}
+	if f.Service != "" {
+		q += ` AND i.service = ?`
+		args = append(args, f.Service)
+	}
+	q += ` ORDER BY i.opened_at DESC, i.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query incidents: %w", err)
+	}
+	defer rows.Close()
+	out := []IncidentSummary{}
+	for rows.Next() {
+		var (
+			inc      IncidentSummary
+			opened   int64
+			resolved sql.NullInt64
+		)
+		if err := rows.Scan(&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Service, &inc.Title, &opened, &resolved, &inc.Notifications); err != nil {
+			return nil, fmt.Errorf("scan incident: %w", err)
+		}
+		inc.OpenedAt = time.UnixMilli(opened)
+		if resolved.Valid {
+			inc.ResolvedAt = time.UnixMilli(resolved.Int64)
+		}
+		out = append(out, inc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query incidents: %w", err)
+	}
+	return out, nil
 }
 
 // ErrNotFound is returned for an id that is not in the store.
@@ -604,6 +682,8 @@ type IncidentRecord struct {
 	ID            string
 	Receiver      string
 	GroupKey      string
+	Service       string
+	Title         string
 	OpenedAt      time.Time
 	ResolvedAt    time.Time // zero while open
 	Notifications []NotificationRecord
@@ -636,8 +716,8 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, er
 		resolved sql.NullInt64
 	)
 	err := s.db.QueryRowContext(ctx,
-		`SELECT id, receiver, group_key, opened_at, resolved_at FROM incidents WHERE id = ?`, id).
-		Scan(&inc.ID, &inc.Receiver, &inc.GroupKey, &opened, &resolved)
+		`SELECT id, receiver, group_key, service, title, opened_at, resolved_at FROM incidents WHERE id = ?`, id).
+		Scan(&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Service, &inc.Title, &opened, &resolved)
 	if errors.Is(err, sql.ErrNoRows) {
 		return inc, fmt.Errorf("incident %q: %w", id, ErrNotFound)
 	}

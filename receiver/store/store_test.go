@@ -78,9 +78,9 @@ func TestOutboxOrder(t *testing.T) {
 	require.NoError(t, s.Finish(ctx, ds[0].ID, Delivered, "", t0.Add(time.Minute)))
 	require.Equal(t, []int64{a2, b1}, dueIDs(t, s, t0.Add(time.Minute)))
 
-	backlog, err := s.Backlog(ctx)
+	backlog, err := s.Stats(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 2, backlog.Depth)
+	require.Equal(t, 2, backlog.Backlog)
 	require.True(t, t0.Equal(backlog.Oldest), "oldest %s", backlog.Oldest)
 }
 
@@ -110,7 +110,7 @@ func TestIncidentIDs(t *testing.T) {
 	s := open(t)
 	id := func(group string, resolved bool, at time.Time) string {
 		t.Helper()
-		inc, err := s.Incident(ctx, "team", group, resolved, at)
+		inc, _, err := s.Incident(ctx, IncidentKey{Receiver: "team", GroupKey: group}, resolved, at)
 		require.NoError(t, err)
 		return inc
 	}
@@ -120,9 +120,29 @@ func TestIncidentIDs(t *testing.T) {
 	require.Equal(t, "inc-2026-11-28-0001", id("a", true, t0.Add(time.Hour)), "the resolving notification still belongs to it")
 	require.Equal(t, "inc-2026-11-28-0003", id("a", false, t0.Add(2*time.Hour)), "a new firing opens a new incident")
 	require.Equal(t, "inc-2026-11-29-0001", id("c", false, t0.Add(12*time.Hour)), "numbered per UTC day")
-	inc, err := s.Incident(ctx, "other", "a", false, t0)
+	inc, opened, err := s.Incident(ctx, IncidentKey{Receiver: "other", GroupKey: "a", Service: "db", Title: "DiskFull"}, false, t0)
 	require.NoError(t, err)
+	require.True(t, opened)
 	require.Equal(t, "inc-2026-11-28-0004", inc, "groups are per receiver")
+
+	list, err := s.Incidents(ctx, IncidentFilter{State: "open", Limit: 10})
+	require.NoError(t, err)
+	var ids []string
+	for _, i := range list {
+		ids = append(ids, i.ID)
+	}
+	require.Equal(t, []string{"inc-2026-11-29-0001", "inc-2026-11-28-0003", "inc-2026-11-28-0004", "inc-2026-11-28-0002"}, ids, "newest first")
+	list, err = s.Incidents(ctx, IncidentFilter{Service: "db", Limit: 10})
+	require.NoError(t, err)
+	require.Equal(t, []IncidentSummary{{ID: "inc-2026-11-28-0004", Receiver: "other", GroupKey: "a", Service: "db", Title: "DiskFull", OpenedAt: t0.Local()}}, list)
+	list, err = s.Incidents(ctx, IncidentFilter{State: "resolved", Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, "inc-2026-11-28-0001", list[0].ID)
+	require.Equal(t, 0, list[0].Notifications)
+	stats, err := s.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 4, stats.OpenIncidents)
 }
 
 func TestReopenKeepsData(t *testing.T) {
