@@ -80,18 +80,9 @@ func (r *Receiver) intake(req *http.Request) (int, error) {
 	if err != nil {
 		return http.StatusBadRequest, err
 	}
-	name := req.PathValue("receiver")
-	if name == "" {
-		name = msg.Receiver
-		if name == "" {
-			return http.StatusBadRequest, errors.New("missing field \"receiver\": name the receiver in the payload or use /api/v1/webhook/{receiver}")
-		}
-		if _, ok := st.cfg.Receiver(name); !ok && st.cfg.Intake.DefaultReceiver != "" {
-			name = st.cfg.Intake.DefaultReceiver
-		}
-	}
-	if _, ok := st.cfg.Receiver(name); !ok {
-		return http.StatusNotFound, fmt.Errorf("unknown receiver %q: augur.yml defines %s", name, receiverNames(st.cfg))
+	name, code, err := receiverFor(st.cfg, req.PathValue("receiver"), msg.Receiver)
+	if err != nil {
+		return code, err
 	}
 	_, err = r.store.AddNotification(req.Context(), store.Notification{
 		Receiver:   name,
@@ -106,6 +97,26 @@ func (r *Receiver) intake(req *http.Request) (int, error) {
 	r.metrics.alertsReceived.WithLabelValues(name).Add(float64(len(msg.Alerts)))
 	wake(r.wakeProcess)
 	return http.StatusOK, nil
+}
+
+// receiverFor returns augur's receiver for a notification: the one named in
+// the URL path, or else the payload's receiver (Alertmanager's name for it)
+// or intake.default_receiver. On error it returns the HTTP status to answer.
+func receiverFor(cfg *config.Config, inPath, inPayload string) (string, int, error) {
+	name := inPath
+	if name == "" {
+		name = inPayload
+		if name == "" {
+			return "", http.StatusBadRequest, errors.New("missing field \"receiver\": name the receiver in the payload or use /api/v1/webhook/{receiver}")
+		}
+		if _, ok := cfg.Receiver(name); !ok && cfg.Intake.DefaultReceiver != "" {
+			name = cfg.Intake.DefaultReceiver
+		}
+	}
+	if _, ok := cfg.Receiver(name); !ok {
+		return "", http.StatusNotFound, fmt.Errorf("unknown receiver %q: augur.yml defines %s", name, receiverNames(cfg))
+	}
+	return name, http.StatusOK, nil
 }
 
 // authorize checks the credentials that intake requires, if any.

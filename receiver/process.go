@@ -94,7 +94,7 @@ func partition(n store.Notification, parts int) int {
 // never overtakes it. Only store errors can fail processing.
 func (r *Receiver) processOne(ctx context.Context, n store.Notification) {
 	for attempt := 0; ; attempt++ {
-		err := r.process(ctx, n)
+		_, err := r.process(ctx, n)
 		if err == nil || ctx.Err() != nil {
 			break
 		}
@@ -109,23 +109,32 @@ func (r *Receiver) processOne(ctx context.Context, n store.Notification) {
 	wake(r.wakeDeliver)
 }
 
+// Triaged is what triage made of a notification.
+type Triaged struct {
+	Decision triage.Decision
+	Incident string
+	// Alerts counts the notification's alerts; Suppressed, those of them
+	// that a suppression kept back.
+	Alerts, Suppressed int
+}
+
 // process runs triage and enrichment on one stored notification and queues
 // its deliveries.
-func (r *Receiver) process(ctx context.Context, n store.Notification) error {
+func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, error) {
 	st := r.state.Load()
 	msg, err := Decode(n.Payload)
 	if err != nil {
 		// Intake validated it; a payload that no longer decodes means the
 		// validation changed. Queue nothing rather than guess.
 		r.logger.Error("stored notification no longer valid, not forwarding it", "id", n.ID, "err", err)
-		return r.store.Processed(ctx, n.ID, store.Outcome{Enriched: n.Payload}, nil, r.now())
+		return Triaged{}, r.store.Processed(ctx, n.ID, store.Outcome{Enriched: n.Payload}, nil, r.now())
 	}
 	group := modelAlerts(msg.Alerts)
 
 	sig := triage.SignatureOf(n.Receiver, n.GroupKey, group)
 	last, found, err := r.store.LastDecided(ctx, n.Receiver, n.GroupKey, string(triage.Forward))
 	if err != nil {
-		return err
+		return Triaged{}, err
 	}
 	var prev *triage.Previous
 	if found {
@@ -140,15 +149,16 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		err := r.store.Processed(ctx, n.ID, store.Outcome{
 			Incident: last.Incident, Decision: string(d), Signature: uint64(sig), Enriched: n.Payload,
 		}, nil, r.now())
-		if err == nil {
-			r.metrics.triage.WithLabelValues(string(d)).Add(float64(len(group)))
+		if err != nil {
+			return Triaged{}, err
 		}
-		return err
+		r.metrics.triage.WithLabelValues(string(d)).Add(float64(len(group)))
+		return Triaged{Decision: d, Incident: last.Incident, Alerts: len(group)}, nil
 	}
 
 	suppressed, err := r.suppressed(ctx, st, n, group)
 	if err != nil {
-		return err
+		return Triaged{}, err
 	}
 	decision := triage.Forward
 	if len(suppressed) == len(group) {
@@ -162,7 +172,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		Title:    title(group),
 	}, msg.Status == string(model.AlertResolved), r.now())
 	if err != nil {
-		return err
+		return Triaged{}, err
 	}
 	if opened {
 		r.metrics.incidents.Inc()
@@ -178,7 +188,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		}, group)
 		for i := range msg.Alerts {
 			if err := r.annotate(&msg.Alerts[i], results[i]); err != nil {
-				return err
+				return Triaged{}, err
 			}
 		}
 		names = st.integrations.names(n.Receiver)
@@ -202,14 +212,14 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) error {
 		}
 	}
 	if out.Enriched, err = json.Marshal(msg); err != nil {
-		return fmt.Errorf("encode enriched notification: %w", err)
+		return Triaged{}, fmt.Errorf("encode enriched notification: %w", err)
 	}
 	if err := r.store.Processed(ctx, n.ID, out, names, r.now()); err != nil {
-		return err
+		return Triaged{}, err
 	}
 	r.metrics.triage.WithLabelValues(string(triage.Suppressed)).Add(float64(len(suppressed)))
 	r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(group) - len(suppressed)))
-	return nil
+	return Triaged{Decision: decision, Incident: incident, Alerts: len(group), Suppressed: len(suppressed)}, nil
 }
 
 // suppressed returns, by index in group, the alerts that a suppression

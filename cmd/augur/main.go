@@ -34,7 +34,13 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		checkC     = check.Command("config", "Validate a config file and print a summary.")
 		checkF     = checkC.Arg("file", "Config file.").Required().String()
 		versionCmd = app.Command("version", "Print version information.")
+		replayCmd  = app.Command("replay", "Run recorded webhook payloads (JSON lines) through triage and enrichment and print each decision and the incidents formed; nothing is forwarded.")
+		replayF    = replayCmd.Arg("file", "JSON lines file of Alertmanager webhook payloads, oldest first.").Required().String()
+		replayCfg  string
+		replaySet  bool
 	)
+	replayCmd.Flag("config.file", "augur configuration file (default ./augur.yml, else the built-in example config).").
+		Default("augur.yml").IsSetByUser(&replaySet).StringVar(&replayCfg)
 	serve.Flag("config.file", "augur configuration file. Without it, ./augur.yml is used if present, else the built-in example config.").
 		Default("augur.yml").IsSetByUser(&s.configSet).StringVar(&s.configFile)
 	serve.Flag("web.listen-address", "Address to listen on for the API, webhooks and metrics.").
@@ -55,6 +61,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case checkC.FullCommand():
 		return checkConfig(*checkF, stdout, stderr)
+	case replayCmd.FullCommand():
+		return replay(*replayF, replayCfg, replaySet, stdout, stderr)
 	case versionCmd.FullCommand():
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -40,6 +40,26 @@ func TestCLI(t *testing.T) {
 			stderr: []string{"FAILED: read config: open testdata/nope.yml: no such file or directory"},
 		},
 		{
+			name: "replay a recorded storm",
+			args: []string{"replay", "--config.file=testdata/replay.yml", "testdata/replay.jsonl"},
+			code: 1, // for the invalid last line
+			stdout: []string{
+				"1     2026-11-28T14:00:00Z  team      {}:{alertname=\"HighErrorRate\"}  2       forwarded ",
+				"2     2026-11-28T14:00:01Z  team      {}:{alertname=\"HighErrorRate\"}  2       duplicate ",
+				"5     2026-11-28T14:10:00Z  team      {}:{alertname=\"HighErrorRate\"}  2       repeat ",
+				"7     2026-11-28T14:21:00Z  team      {}:{alertname=\"Canary\"}         2       suppressed ",
+				`error: missing field "alerts"`,
+				"7 notifications, 1 invalid lines; 13 alerts received, 5 forwarded (61.5% fewer)",
+				"inc-2026-11-28-0001  HighErrorRate  checkout  resolved  5",
+			},
+		},
+		{
+			name:   "replay a missing file",
+			args:   []string{"replay", "--config.file=testdata/replay.yml", "testdata/nope.jsonl"},
+			code:   1,
+			stderr: []string{"augur replay: open testdata/nope.jsonl: no such file or directory"},
+		},
+		{
 			name:   "version",
 			args:   []string{"version"},
 			code:   0,

@@ -231,16 +231,9 @@ func newReloader(o serveOptions, reg prometheus.Registerer, logger *slog.Logger)
 	return rl
 }
 
-// load reads the config file, or the built-in example config when no file
-// was named and ./augur.yml does not exist.
+// load reads the config file, or the built-in example config.
 func (rl *reloader) load() (*config.Config, error) {
-	if !rl.opts.configSet {
-		if _, err := os.Stat(rl.opts.configFile); errors.Is(err, os.ErrNotExist) {
-			rl.logger.Info("no config file given and ./augur.yml absent: using the built-in example config (examples/augur.yml)")
-			return config.Load(examples.DefaultConfig, ".")
-		}
-	}
-	return config.LoadFile(rl.opts.configFile)
+	return loadConfig(rl.opts.configFile, rl.opts.configSet, rl.logger)
 }
 
 // apply puts a loaded config into force, or leaves the old one running.
@@ -248,12 +241,30 @@ func (rl *reloader) apply(cfg *config.Config) error {
 	if p := cfg.Storage.Path; !rl.opts.storageSet && p != "" && p != rl.storagePath {
 		rl.logger.Warn("storage.path changed: it takes effect at the next start", "in_use", rl.storagePath, "configured", p)
 	}
-	q, err := querier.New(cfg.Prometheus, rl.logger.With("component", "querier"))
+	return applyConfig(rl.receiver, cfg, rl.enrichMetrics, rl.logger)
+}
+
+// loadConfig reads the config file, or the built-in example config when no
+// file was named and it does not exist.
+func loadConfig(file string, named bool, logger *slog.Logger) (*config.Config, error) {
+	if !named {
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			logger.Info("no config file given and ./augur.yml absent: using the built-in example config (examples/augur.yml)")
+			return config.Load(examples.DefaultConfig, ".")
+		}
+	}
+	return config.LoadFile(file)
+}
+
+// applyConfig builds what a config needs (querier, enrichers) and applies
+// it to the receiver.
+func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, logger *slog.Logger) error {
+	q, err := querier.New(cfg.Prometheus, logger.With("component", "querier"))
 	if err != nil {
 		return err
 	}
-	o := enrich.NewOrchestrator(nil, time.Duration(cfg.Enrich.Deadline), rl.enrichMetrics, rl.logger.With("component", "enrich"))
-	return rl.receiver.ApplyConfig(cfg, o, q)
+	o := enrich.NewOrchestrator(nil, time.Duration(cfg.Enrich.Deadline), m, logger.With("component", "enrich"))
+	return rcv.ApplyConfig(cfg, o, q)
 }
 
 // reload loads and applies the config; on any error the running config
