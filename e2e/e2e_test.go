@@ -200,7 +200,11 @@ alerting:
         - targets: [%q]
 `, rules, strings.TrimPrefix(amURL, "http://")))
 	promPort := freePort(t)
+	// The first evaluation may come before Prometheus has discovered the
+	// Alertmanager; resending every second instead of every minute keeps the
+	// test from waiting for that.
 	prom := start(t, "prometheus", binary(t, "prometheus"),
+		"--rules.alert.resend-delay=1s",
 		"--config.file="+promCfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
