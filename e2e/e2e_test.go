@@ -270,16 +270,7 @@ alerting:
 // backlog, restarts it, and checks that every alert reached the receiver.
 func TestNoAlertLostWhenAugurIsKilled(t *testing.T) {
 	hook := newSink(t, 20*time.Millisecond)
-	a := startAugur(t, fmt.Sprintf(`
-receivers:
-  - name: team
-    webhook_configs:
-      - url: %s
-forward:
-  initial_backoff: 100ms
-  max_backoff: 1s
-  concurrency: 2
-`, hook.srv.URL))
+	a := startAugur(t, forwardingTo(hook, "max_backoff: 1s\n  concurrency: 2"))
 	_, amURL := startAlertmanager(t, a.url("/api/v1/webhook/team"))
 
 	const total = 300
@@ -327,15 +318,7 @@ forward:
 func TestDeliveryRetriedUntilReceiverRecovers(t *testing.T) {
 	hook := newSink(t, 0)
 	hook.setFailing(true)
-	a := startAugur(t, fmt.Sprintf(`
-receivers:
-  - name: team
-    webhook_configs:
-      - url: %s
-forward:
-  initial_backoff: 100ms
-  max_backoff: 500ms
-`, hook.srv.URL))
+	a := startAugur(t, forwardingTo(hook, "max_backoff: 500ms"))
 	_, amURL := startAlertmanager(t, a.url("/api/v1/webhook/team"))
 
 	var names []string
@@ -354,6 +337,12 @@ forward:
 	eventually(t, 30*time.Second, func() bool { return len(hook.firing()) == len(names) }, "not every alert was delivered: %s", missing(hook.firing(), names))
 	eventually(t, 10*time.Second, func() bool { return a.metric(t, "augur_outbox_depth") == 0 }, "the outbox did not drain")
 	require.Equal(t, 0.0, a.metric(t, `augur_notifications_forwarded_total{integration="webhook",receiver="team",result="failed"}`))
+}
+
+// forwardingTo is an augur config whose receiver "team" forwards to the
+// sink, retrying from 100ms on; forward holds more forward settings.
+func forwardingTo(s *sink, forward string) string {
+	return fmt.Sprintf("receivers:\n  - name: team\n    webhook_configs:\n      - url: %s\nforward:\n  initial_backoff: 100ms\n  %s\n", s.srv.URL, forward)
 }
 
 func missing(got map[string]int, want []string) string {

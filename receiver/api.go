@@ -161,29 +161,35 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v) //nolint:errcheck
 }
 
+// incidentHeader is what GET /api/v1/incidents and GET
+// /api/v1/incidents/{id} both show of an incident.
+type incidentHeader struct {
+	ID         string     `json:"id"`
+	Title      string     `json:"title"`
+	Service    string     `json:"service,omitempty"`
+	Receiver   string     `json:"receiver"`
+	GroupKey   string     `json:"group_key"`
+	State      string     `json:"state"`
+	OpenedAt   time.Time  `json:"opened_at"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+}
+
+func newIncidentHeader(inc store.Incident) incidentHeader {
+	return incidentHeader{
+		ID: inc.ID, Title: inc.Title, Service: inc.Service, Receiver: inc.Receiver, GroupKey: inc.GroupKey,
+		State: inc.State(), OpenedAt: inc.OpenedAt.UTC(), ResolvedAt: optionalTime(inc.ResolvedAt),
+	}
+}
+
 // incidentSummary is an incident in GET /api/v1/incidents.
 type incidentSummary struct {
-	ID            string     `json:"id"`
-	Title         string     `json:"title"`
-	Service       string     `json:"service,omitempty"`
-	Receiver      string     `json:"receiver"`
-	GroupKey      string     `json:"group_key"`
-	State         string     `json:"state"`
-	OpenedAt      time.Time  `json:"opened_at"`
-	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
-	Notifications int        `json:"notifications"`
+	incidentHeader
+	Notifications int `json:"notifications"`
 }
 
 // incident is the JSON of GET /api/v1/incidents/{id}.
 type incident struct {
-	ID            string         `json:"id"`
-	Title         string         `json:"title"`
-	Service       string         `json:"service,omitempty"`
-	Receiver      string         `json:"receiver"`
-	GroupKey      string         `json:"group_key"`
-	State         string         `json:"state"`
-	OpenedAt      time.Time      `json:"opened_at"`
-	ResolvedAt    *time.Time     `json:"resolved_at,omitempty"`
+	incidentHeader
 	Notifications []notification `json:"notifications"`
 }
 
@@ -215,20 +221,9 @@ func (r *Receiver) handleIncidents(w http.ResponseWriter, req *http.Request) {
 	}
 	out := make([]incidentSummary, len(list))
 	for i, inc := range list {
-		out[i] = incidentSummary{
-			ID: inc.ID, Title: inc.Title, Service: inc.Service, Receiver: inc.Receiver, GroupKey: inc.GroupKey,
-			State: incidentState(inc.ResolvedAt), OpenedAt: inc.OpenedAt.UTC(), ResolvedAt: optionalTime(inc.ResolvedAt),
-			Notifications: inc.Notifications,
-		}
+		out[i] = incidentSummary{incidentHeader: newIncidentHeader(inc.Incident), Notifications: inc.Notifications}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func incidentState(resolvedAt time.Time) string {
-	if resolvedAt.IsZero() {
-		return "open"
-	}
-	return "resolved"
 }
 
 type notification struct {
@@ -262,15 +257,8 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	out := incident{
-		ID:            rec.ID,
-		Title:         rec.Title,
-		Service:       rec.Service,
-		Receiver:      rec.Receiver,
-		GroupKey:      rec.GroupKey,
-		State:         incidentState(rec.ResolvedAt),
-		OpenedAt:      rec.OpenedAt.UTC(),
-		ResolvedAt:    optionalTime(rec.ResolvedAt),
-		Notifications: make([]notification, 0, len(rec.Notifications)),
+		incidentHeader: newIncidentHeader(rec.Incident),
+		Notifications:  make([]notification, 0, len(rec.Notifications)),
 	}
 	for _, n := range rec.Notifications {
 		msg, err := enrichedMessage(n.Enriched)

@@ -132,11 +132,7 @@ func replay(file string, configFile string, configNamed bool, stdout, stderr io.
 	fmt.Fprintln(tw, "INCIDENT\tTITLE\tSERVICE\tSTATE\tNOTIFICATIONS")
 	for i := len(incidents) - 1; i >= 0; i-- {
 		inc := incidents[i]
-		state := "open"
-		if !inc.ResolvedAt.IsZero() {
-			state = "resolved"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", inc.ID, inc.Title, inc.Service, state, inc.Notifications)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", inc.ID, inc.Title, inc.Service, inc.State(), inc.Notifications)
 	}
 	if err := tw.Flush(); err != nil {
 		return fail(err)

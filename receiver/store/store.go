@@ -620,12 +620,25 @@ type IncidentFilter struct {
 	Limit   int
 }
 
-// IncidentSummary is an incident as listed.
-type IncidentSummary struct {
+// Incident is an incident's own record.
+type Incident struct {
 	ID, Receiver, GroupKey, Service, Title string
 	OpenedAt                               time.Time
 	ResolvedAt                             time.Time // zero while open
-	Notifications                          int
+}
+
+// State is "open", or "resolved" once its group resolved.
+func (i Incident) State() string {
+	if i.ResolvedAt.IsZero() {
+		return "open"
+	}
+	return "resolved"
+}
+
+// IncidentSummary is an incident as listed.
+type IncidentSummary struct {
+	Incident
+	Notifications int
 }
 
 // Incidents lists incidents, newest first.
@@ -679,13 +692,7 @@ var ErrNotFound = errors.New("not found")
 // IncidentRecord is an incident with the notifications that belong to it,
 // oldest first.
 type IncidentRecord struct {
-	ID            string
-	Receiver      string
-	GroupKey      string
-	Service       string
-	Title         string
-	OpenedAt      time.Time
-	ResolvedAt    time.Time // zero while open
+	Incident
 	Notifications []NotificationRecord
 }
 

@@ -134,7 +134,7 @@ func TestIncidentIDs(t *testing.T) {
 	require.Equal(t, []string{"inc-2026-11-29-0001", "inc-2026-11-28-0003", "inc-2026-11-28-0004", "inc-2026-11-28-0002"}, ids, "newest first")
 	list, err = s.Incidents(ctx, IncidentFilter{Service: "db", Limit: 10})
 	require.NoError(t, err)
-	require.Equal(t, []IncidentSummary{{ID: "inc-2026-11-28-0004", Receiver: "other", GroupKey: "a", Service: "db", Title: "DiskFull", OpenedAt: t0.Local()}}, list)
+	require.Equal(t, []IncidentSummary{{Incident: Incident{ID: "inc-2026-11-28-0004", Receiver: "other", GroupKey: "a", Service: "db", Title: "DiskFull", OpenedAt: t0.Local()}}}, list)
 	list, err = s.Incidents(ctx, IncidentFilter{State: "resolved", Limit: 1})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
