@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/augur-sre/augur/receiver/store"
 	"github.com/augur-sre/augur/receiver/triage"
@@ -66,11 +67,17 @@ func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time)
 		Namespace: "augur",
 		Subsystem: "triage",
 		Name:      "alerts_total",
-		Help:      "Alerts of processed notifications, by triage decision (forwarded; duplicate: same notification within triage.dedup_window; repeat: unchanged and not yet due by triage.repeat_interval).",
+		Help:      "Alerts of processed notifications, by triage decision (forwarded; duplicate: same notification within triage.dedup_window; repeat: unchanged and not yet due by triage.repeat_interval; suppressed).",
 	}, []string{"decision"})
 	for _, d := range triage.Decisions() {
 		m.triage.WithLabelValues(string(d))
 	}
+	promauto.With(reg).NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "augur",
+		Subsystem: "triage",
+		Name:      "reduction_ratio",
+		Help:      "Share of the alerts received since start that triage did not forward (1 - forwarded / processed); 0 before any.",
+	}, m.reductionRatio)
 	for _, code := range []int{200, 400, 401, 404, 405, 413, 415, 500, 503} {
 		m.webhookRequests.WithLabelValues(strconv.Itoa(code))
 	}
@@ -78,6 +85,26 @@ func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time)
 		reg.MustRegister(newBacklogCollector(s, now))
 	}
 	return m
+}
+
+// reductionRatio is 1 - forwarded/processed over the triage counters.
+func (m *metrics) reductionRatio() float64 {
+	var total, forwarded float64
+	for _, d := range triage.Decisions() {
+		var v dto.Metric
+		if err := m.triage.WithLabelValues(string(d)).Write(&v); err != nil {
+			return 0
+		}
+		n := v.GetCounter().GetValue()
+		total += n
+		if d == triage.Forward {
+			forwarded = n
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return 1 - forwarded/total
 }
 
 // init pre-creates the series of every configured receiver and integration.

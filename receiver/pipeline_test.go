@@ -190,6 +190,7 @@ func TestDuplicatesAndRepeatsDropped(t *testing.T) {
 		}, step.name)
 	}
 	waitFor(t, func() bool { return len(sink.messages()) == 4 }, "four notifications forwarded")
+	require.InDelta(t, 6.0/14, tr.metrics.reductionRatio(), 1e-9, "6 of 14 alerts not forwarded")
 
 	// The dropped ones are on the incident, with their decision.
 	id := sink.messages()[0].Alerts[0].Annotations[AnnotationIncident]
