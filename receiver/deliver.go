@@ -55,6 +55,10 @@ func newIntegrations(receivers []amconfig.Receiver, tmpl *template.Template, log
 	return x, nil
 }
 
+// maxExternalURLs bounds the Alertmanager external URLs that integrations
+// are built for.
+const maxExternalURLs = 64
+
 // PagerDutyDetailsKey is the key of PagerDuty's custom_details under which
 // augur puts its enrichment, unless the user's details already use it.
 const PagerDutyDetailsKey = "augur"
@@ -85,6 +89,11 @@ func (x *integrations) forURL(externalURL string) (map[string][]notify.Integrati
 	defer x.mu.Unlock()
 	if m, ok := x.byURL[externalURL]; ok {
 		return m, nil
+	}
+	if len(x.byURL) >= maxExternalURLs {
+		// More Alertmanagers than any setup has: a sender is making URLs
+		// up. Its links go nowhere rather than its URLs filling memory.
+		return x.byURL[""], nil
 	}
 	u, err := url.Parse(externalURL)
 	if err != nil {

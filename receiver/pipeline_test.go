@@ -410,3 +410,14 @@ func ids(list []incidentSummary) []string {
 	}
 	return out
 }
+
+func TestExternalURLsAreBounded(t *testing.T) {
+	tr := newTestReceiver(t, sinkConfig("http://127.0.0.1:1/", ""))
+	x := tr.state.Load().integrations
+	for i := range maxExternalURLs + 10 {
+		m, err := x.forURL(fmt.Sprintf("http://am-%d:9093", i))
+		require.NoError(t, err)
+		require.Len(t, m["team"], 1)
+	}
+	require.Len(t, x.byURL, maxExternalURLs)
+}
