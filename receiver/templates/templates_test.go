@@ -90,3 +90,36 @@ func TestUserTemplatesOverrideAugurs(t *testing.T) {
 	_, err = Load([]string{filepath.Join(dir, "[")})
 	require.ErrorContains(t, err, "templates:")
 }
+
+// The example team templates render for firing and for resolved-only
+// notifications.
+func TestExampleTeamTemplates(t *testing.T) {
+	tmpl, err := Load([]string{filepath.Join("..", "..", "examples", "templates", "*.tmpl")})
+	require.NoError(t, err)
+	tmpl.ExternalURL, err = url.Parse("http://alertmanager:9093")
+	require.NoError(t, err)
+	firing := alert.New(model.Alert{
+		Labels:       model.LabelSet{"alertname": "HighErrorRate", "service": "checkout", "severity": "page"},
+		Annotations:  model.LabelSet{"summary": "error rate high", "augur_summary": "checkout error rate 7.9%", "augur_incident": "inc-1"},
+		StartsAt:     time.Date(2026, 11, 28, 14, 2, 0, 0, time.UTC),
+		GeneratorURL: "http://prometheus:9090/graph",
+	}, time.Now(), false)
+	resolved := alert.New(model.Alert{
+		Labels:   model.LabelSet{"alertname": "DiskFull", "service": "db"},
+		StartsAt: time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC),
+		EndsAt:   time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC),
+	}, time.Now(), false)
+
+	d := tmpl.Data("team", model.LabelSet{}, nil, "first notification", firing, resolved)
+	got, err := tmpl.ExecuteTextString(`{{ template "team.slack.text" . }}`, d)
+	require.NoError(t, err)
+	require.Equal(t, "*HighErrorRate* · checkout · page\nerror rate high\n*checkout error rate 7.9%*\n:link: inc-1\n<http://prometheus:9090/graph|source>\n\n:white_check_mark: resolved: DiskFull (db)", got)
+	got, err = tmpl.ExecuteTextString(`{{ template "team.pagerduty.description" . }}`, d)
+	require.NoError(t, err)
+	require.Equal(t, "checkout error rate 7.9%", got)
+
+	d = tmpl.Data("team", model.LabelSet{"alertname": "DiskFull"}, nil, "all alerts resolved", resolved)
+	got, err = tmpl.ExecuteTextString(`{{ template "team.pagerduty.description" . }}`, d)
+	require.NoError(t, err)
+	require.Equal(t, "[RESOLVED] DiskFull (db)", got, "Alertmanager's default without an augur summary")
+}
