@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -232,6 +233,15 @@ type TriageConfig struct {
 	TimeIntervals []amconfig.TimeInterval `yaml:"time_intervals,omitempty"`
 	// Suppress rules keep matching alerts from being forwarded.
 	Suppress []SuppressRule `yaml:"suppress,omitempty"`
+	// MinScore: firing alerts scored below it are not forwarded; they stay
+	// on their incident. 0 forwards all.
+	MinScore float64 `yaml:"min_score"`
+	// SeverityScores maps values of the severity label to the severity part
+	// of an alert's score; entries here add to or replace augur's defaults.
+	SeverityScores map[string]float64 `yaml:"severity_scores,omitempty"`
+	// UnknownSeverityScore is the severity part for alerts whose severity
+	// is missing or not in SeverityScores.
+	UnknownSeverityScore float64 `yaml:"unknown_severity_score"`
 }
 
 // SuppressRule suppresses the alerts that match all its matchers, while
@@ -268,15 +278,29 @@ func (r *SuppressRule) UnmarshalYAML(unmarshal func(any) error) error {
 // DefaultTriageConfig is the default triage section.
 var DefaultTriageConfig = TriageConfig{
 	DedupWindow: model.Duration(5 * time.Minute),
+	SeverityScores: map[string]float64{
+		"critical": 1, "page": 1,
+		"error": 0.8, "high": 0.8, "major": 0.8,
+		"warning": 0.5, "ticket": 0.5, "minor": 0.5,
+		"info": 0.2, "low": 0.2,
+		"none": 0.1,
+	},
+	UnknownSeverityScore: 0.5,
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultTriageConfig
+	// Entries are decoded on their own, then laid over a copy of the
+	// defaults: the defaults' map is never written to.
+	c.SeverityScores = nil
 	type plain TriageConfig
 	if err := unmarshal((*plain)(c)); err != nil {
 		return inSection("triage", err)
 	}
+	scores := maps.Clone(DefaultTriageConfig.SeverityScores)
+	maps.Copy(scores, c.SeverityScores)
+	c.SeverityScores = scores
 	switch {
 	case c.DedupWindow < 0:
 		return errors.New("triage.dedup_window: must not be negative")
@@ -284,6 +308,15 @@ func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		return errors.New("triage.repeat_interval: must not be negative")
 	case c.RepeatInterval > 0 && c.RepeatInterval < c.DedupWindow:
 		return errors.New("triage.repeat_interval: must not be shorter than triage.dedup_window")
+	case c.MinScore < 0 || c.MinScore > 1:
+		return fmt.Errorf("triage.min_score: %v is not within [0, 1]", c.MinScore)
+	case c.UnknownSeverityScore < 0 || c.UnknownSeverityScore > 1:
+		return fmt.Errorf("triage.unknown_severity_score: %v is not within [0, 1]", c.UnknownSeverityScore)
+	}
+	for sev, v := range c.SeverityScores {
+		if v < 0 || v > 1 {
+			return fmt.Errorf("triage.severity_scores.%s: %v is not within [0, 1]", sev, v)
+		}
 	}
 	intervals := map[string]bool{}
 	for i, ti := range c.TimeIntervals {

@@ -26,6 +26,11 @@ const SchemaVersion = 1
 type Enrichment struct {
 	Version    int    `json:"version"`
 	IncidentID string `json:"incident_id"`
+	// Score in [0,1] and Priority (P1–P4) come from triage; ScoreParts
+	// shows what the score was made of.
+	Score      *float64           `json:"score,omitempty"`
+	Priority   string             `json:"priority,omitempty"`
+	ScoreParts map[string]float64 `json:"score_parts,omitempty"`
 	// Skipped maps an enricher's name to why its part is missing.
 	Skipped map[string]string `json:"skipped,omitempty"`
 }

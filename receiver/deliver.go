@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/alertmanager/notify/pagerduty"
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/receiver/store"
@@ -259,7 +260,7 @@ func (r *Receiver) attempt(ctx context.Context, st *state, d store.Delivery) (st
 	}
 	alerts := make([]*alert.Alert, 0, len(msg.Alerts))
 	for _, a := range modelAlerts(msg.Alerts) {
-		if _, ok := a.Annotations[AnnotationSuppressed]; ok {
+		if isHeldBack(a) {
 			continue
 		}
 		al := alert.New(a, r.now(), false)
@@ -283,6 +284,13 @@ func (r *Receiver) attempt(ctx context.Context, st *state, d store.Delivery) (st
 		return "", err
 	}
 	return store.Delivered, nil
+}
+
+// isHeldBack reports whether triage recorded an alert as not to forward.
+func isHeldBack(a model.Alert) bool {
+	_, suppressed := a.Annotations[AnnotationSuppressed]
+	_, lowScore := a.Annotations[AnnotationLowScore]
+	return suppressed || lowScore
 }
 
 // notifyContext carries what Alertmanager's integrations expect from its

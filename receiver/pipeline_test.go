@@ -111,6 +111,13 @@ func TestForwardsEnrichedNotification(t *testing.T) {
 	require.Equal(t, "firing", m.Status)
 	require.Len(t, m.Alerts, 2)
 	var incident string
+	// Both alerts are on checkout, so each has the other agreeing (1 of 3);
+	// severity page scores 1, ticket 0.5: 0.75 × severity + 0.25 × 1/3.
+	wantScores := []struct {
+		score    float64
+		priority string
+		severity float64
+	}{{0.75 + 0.25/3, "P1", 1}, {0.375 + 0.25/3, "P3", 0.5}}
 	for i, a := range m.Alerts {
 		require.Equal(t, "firing", a.Status, "alert %d: firing alerts stay firing however late they are forwarded", i)
 		require.Equal(t, "HighErrorRate", a.Labels["alertname"])
@@ -118,7 +125,13 @@ func TestForwardsEnrichedNotification(t *testing.T) {
 		require.Regexp(t, `^inc-\d{4}-\d{2}-\d{2}-0001$`, a.Annotations[AnnotationIncident])
 		var e enrich.Enrichment
 		require.NoError(t, json.Unmarshal([]byte(a.Annotations[AnnotationEnrichment]), &e))
-		require.Equal(t, enrich.Enrichment{Version: 1, IncidentID: a.Annotations[AnnotationIncident]}, e)
+		require.Equal(t, 1, e.Version)
+		require.Equal(t, a.Annotations[AnnotationIncident], e.IncidentID)
+		require.NotNil(t, e.Score)
+		require.InDelta(t, wantScores[i].score, *e.Score, 1e-9)
+		require.Equal(t, wantScores[i].priority, e.Priority)
+		require.Equal(t, map[string]float64{"severity": wantScores[i].severity, "agreement": 1.0 / 3}, e.ScoreParts)
+		require.Empty(t, e.Skipped)
 		incident = e.IncidentID
 	}
 	require.Equal(t, m.Alerts[0].Annotations[AnnotationIncident], m.Alerts[1].Annotations[AnnotationIncident])
@@ -420,4 +433,30 @@ func TestExternalURLsAreBounded(t *testing.T) {
 		require.Len(t, m["team"], 1)
 	}
 	require.Len(t, x.byURL, maxExternalURLs)
+}
+
+func TestLowScoreHeldBack(t *testing.T) {
+	sink := newWebhookSink(t)
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, "")+"triage:\n  min_score: 0.6\n")
+	tr.run(t)
+
+	// page scores 0.83 and goes out; ticket scores 0.46 and is held back.
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", validPayload(t), nil).Code)
+	waitFor(t, func() bool { return len(sink.messages()) == 1 }, "not forwarded")
+	require.Len(t, sink.messages()[0].Alerts, 1)
+	require.Equal(t, "page", sink.messages()[0].Alerts[0].Labels["severity"])
+	lowScore := tr.metrics.triage.WithLabelValues("low_score")
+	waitFor(t, func() bool { return testutil.ToFloat64(lowScore) == 1 }, "low score not counted")
+
+	rec := httptest.NewRecorder()
+	tr.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/incidents/"+sink.messages()[0].Alerts[0].Annotations[AnnotationIncident], nil))
+	var inc incident
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &inc))
+	require.Equal(t, "score 0.46 below triage.min_score 0.60", inc.Notifications[0].Alerts[1].Annotations[AnnotationLowScore])
+
+	// Resolved: the page alert's resolution goes out, the ticket's does not.
+	require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", resolvedPayload(t), nil).Code)
+	waitFor(t, func() bool { return len(sink.messages()) == 2 }, "resolution not forwarded")
+	require.Len(t, sink.messages()[1].Alerts, 1)
+	require.Equal(t, "page", sink.messages()[1].Alerts[0].Labels["severity"])
 }

@@ -26,6 +26,9 @@ const (
 	// AnnotationSuppressed marks, in the incident's record, an alert that a
 	// suppression kept from being forwarded; its value names the suppression.
 	AnnotationSuppressed = "augur_suppressed"
+	// AnnotationLowScore marks, in the incident's record, an alert held
+	// back for scoring below triage.min_score.
+	AnnotationLowScore = "augur_low_score"
 )
 
 // processLoop hands stored notifications to workers, partitioned by alert
@@ -113,9 +116,10 @@ func (r *Receiver) processOne(ctx context.Context, n store.Notification) {
 type Triaged struct {
 	Decision triage.Decision
 	Incident string
-	// Alerts counts the notification's alerts; Suppressed, those of them
-	// that a suppression kept back.
-	Alerts, Suppressed int
+	// Alerts counts the notification's alerts; Held, those of them held
+	// back, by decision (suppressed, low_score).
+	Alerts int
+	Held   map[triage.Decision]int
 }
 
 // process runs triage and enrichment on one stored notification and queues
@@ -156,13 +160,22 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 		return Triaged{Decision: d, Incident: last.Incident, Alerts: len(group)}, nil
 	}
 
-	suppressed, err := r.suppressed(ctx, st, n, group)
+	scores, err := r.score(ctx, st, n, group)
+	if err != nil {
+		return Triaged{}, err
+	}
+	held, err := r.heldBack(ctx, st, n, group, scores)
 	if err != nil {
 		return Triaged{}, err
 	}
 	decision := triage.Forward
-	if len(suppressed) == len(group) {
-		decision = triage.Suppressed
+	if len(held) == len(group) {
+		decision = triage.LowScore
+		for _, h := range held {
+			if h.decision == triage.Suppressed {
+				decision = triage.Suppressed
+			}
+		}
 	}
 
 	incident, opened, err := r.store.Incident(ctx, store.IncidentKey{
@@ -187,6 +200,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 			Querier:  st.querier,
 		}, group)
 		for i := range msg.Alerts {
+			results[i].Score, results[i].Priority, results[i].ScoreParts = &scores[i].Value, scores[i].Priority, scores[i].Parts
 			if err := r.annotate(&msg.Alerts[i], results[i]); err != nil {
 				return Triaged{}, err
 			}
@@ -196,15 +210,17 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 			r.logger.Error("receiver no longer configured, notification not forwarded", "id", n.ID, "receiver", n.Receiver)
 		}
 	}
+	res := Triaged{Decision: decision, Incident: incident, Alerts: len(group), Held: map[triage.Decision]int{}}
 	for i, a := range group {
 		fp := a.Labels.Fingerprint().String()
-		switch rule, ok := suppressed[i]; {
+		switch h, ok := held[i]; {
 		case ok:
 			// Kept on the incident, left out of deliveries.
 			if msg.Alerts[i].Annotations == nil {
 				msg.Alerts[i].Annotations = template.KV{}
 			}
-			msg.Alerts[i].Annotations[AnnotationSuppressed] = rule
+			msg.Alerts[i].Annotations[h.annotation] = h.why
+			res.Held[h.decision]++
 		case a.EndsAt.IsZero():
 			out.Fired = append(out.Fired, fp)
 		default:
@@ -217,16 +233,67 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	if err := r.store.Processed(ctx, n.ID, out, names, r.now()); err != nil {
 		return Triaged{}, err
 	}
-	r.metrics.triage.WithLabelValues(string(triage.Suppressed)).Add(float64(len(suppressed)))
-	r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(group) - len(suppressed)))
-	return Triaged{Decision: decision, Incident: incident, Alerts: len(group), Suppressed: len(suppressed)}, nil
+	r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(group) - len(held)))
+	for d, count := range res.Held {
+		r.metrics.triage.WithLabelValues(string(d)).Add(float64(count))
+	}
+	return res, nil
 }
 
-// suppressed returns, by index in group, the alerts that a suppression
-// (from the config or the API) applies to, with the suppression's name. A
-// resolved alert whose firing was forwarded is never suppressed: whoever
-// was told it fired is told it resolved.
-func (r *Receiver) suppressed(ctx context.Context, st *state, n store.Notification, group []model.Alert) (map[int]string, error) {
+// score scores each alert of a notification. Other firing alerts on the
+// same service agree with it: those in the notification, and the open
+// incidents of other alert groups on that service.
+func (r *Receiver) score(ctx context.Context, st *state, n store.Notification, group []model.Alert) ([]triage.Score, error) {
+	policy := triage.ScorePolicy{
+		SeverityScores:  st.cfg.Triage.SeverityScores,
+		UnknownSeverity: st.cfg.Triage.UnknownSeverityScore,
+	}
+	label := model.LabelName(st.cfg.ServiceLabel)
+	firing := map[model.LabelValue]int{}
+	for _, a := range group {
+		if a.EndsAt.IsZero() {
+			firing[a.Labels[label]]++
+		}
+	}
+	elsewhere := map[model.LabelValue]int{}
+	for svc := range firing {
+		if svc == "" {
+			continue
+		}
+		count, err := r.store.OpenIncidentsOfService(ctx, string(svc), n.Receiver, n.GroupKey)
+		if err != nil {
+			return nil, err
+		}
+		elsewhere[svc] = count
+	}
+	scores := make([]triage.Score, len(group))
+	for i, a := range group {
+		svc := a.Labels[label]
+		agreeing := 0
+		if svc != "" {
+			agreeing = firing[svc] + elsewhere[svc]
+			if a.EndsAt.IsZero() {
+				agreeing-- // not itself
+			}
+		}
+		scores[i] = triage.ScoreAlert(policy, a, agreeing)
+	}
+	return scores, nil
+}
+
+// hold says why an alert is held back from delivery: the decision, and the
+// annotation that records it on the incident.
+type hold struct {
+	decision   triage.Decision
+	annotation string
+	why        string
+}
+
+// heldBack returns, by index in group, the alerts that are not forwarded:
+// those a suppression (from the config or the API) applies to, and those
+// scored below triage.min_score. A resolved alert whose firing was forwarded
+// is never held back: whoever was told it fired is told it resolved.
+func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification, group []model.Alert, scores []triage.Score) (map[int]hold, error) {
 	api, err := r.store.Suppressions(ctx, n.ReceivedAt)
 	if err != nil {
 		return nil, err
@@ -241,14 +308,20 @@ func (r *Receiver) suppressed(ctx context.Context, st *state, n store.Notificati
 		sups = append(sups, triage.Suppression{Name: apiSuppressionName(s), Matchers: ms, ExpiresAt: s.ExpiresAt})
 	}
 	suppressor := triage.NewSuppressor(sups, st.timeIntervals)
-	out := map[int]string{}
+	out := map[int]hold{}
 	var resolved []string
 	for i, a := range group {
-		if name := suppressor.Suppressed(a.Labels, n.ReceivedAt); name != "" {
-			out[i] = name
-			if !a.EndsAt.IsZero() {
-				resolved = append(resolved, a.Labels.Fingerprint().String())
-			}
+		switch name := suppressor.Suppressed(a.Labels, n.ReceivedAt); {
+		case name != "":
+			out[i] = hold{decision: triage.Suppressed, annotation: AnnotationSuppressed, why: name}
+		case scores[i].Value < st.cfg.Triage.MinScore:
+			out[i] = hold{decision: triage.LowScore, annotation: AnnotationLowScore,
+				why: fmt.Sprintf("score %.2f below triage.min_score %.2f", scores[i].Value, st.cfg.Triage.MinScore)}
+		default:
+			continue
+		}
+		if !a.EndsAt.IsZero() {
+			resolved = append(resolved, a.Labels.Fingerprint().String())
 		}
 	}
 	if len(resolved) == 0 {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -96,15 +97,25 @@ func replay(file string, configFile string, configNamed bool, stdout, stderr io.
 			continue
 		}
 		alerts += res.Alerts
-		byDecision[res.Decision] += res.Alerts
-		if res.Decision == triage.Forward {
-			forwarded += res.Alerts - res.Suppressed
-			byDecision[triage.Suppressed] += res.Suppressed
-			byDecision[triage.Forward] -= res.Suppressed
-		}
 		decision := string(res.Decision)
-		if res.Decision == triage.Forward && res.Suppressed > 0 {
-			decision = fmt.Sprintf("forwarded (%d suppressed)", res.Suppressed)
+		switch res.Decision {
+		case triage.Duplicate, triage.Repeat:
+			byDecision[res.Decision] += res.Alerts
+		default:
+			held := 0
+			var parts []string
+			for _, d := range triage.Decisions() {
+				if c := res.Held[d]; c > 0 {
+					byDecision[d] += c
+					held += c
+					parts = append(parts, fmt.Sprintf("%d %s", c, d))
+				}
+			}
+			byDecision[triage.Forward] += res.Alerts - held
+			forwarded += res.Alerts - held
+			if res.Decision == triage.Forward && held > 0 {
+				decision = fmt.Sprintf("forwarded (%s)", strings.Join(parts, ", "))
+			}
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", lines, now.UTC().Format(time.RFC3339), meta.Receiver, meta.GroupKey, res.Alerts, decision, res.Incident)
 	}

@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS incidents (
 	resolved_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at);
+CREATE INDEX IF NOT EXISTS incidents_service ON incidents (service, resolved_at);
 CREATE INDEX IF NOT EXISTS incidents_open ON incidents (receiver, group_key, resolved_at);
 
 CREATE TABLE IF NOT EXISTS suppressions (
@@ -610,6 +611,19 @@ func (s *Store) Incident(ctx context.Context, k IncidentKey, resolved bool, now 
 		return "", false, fmt.Errorf("commit incident %s: %w", id, err)
 	}
 	return id, opened, nil
+}
+
+// OpenIncidentsOfService counts the open incidents on a service, but for
+// the one of the given receiver's alert group.
+func (s *Store) OpenIncidentsOfService(ctx context.Context, service, receiver, groupKey string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM incidents WHERE resolved_at IS NULL AND service = ? AND NOT (receiver = ? AND group_key = ?)`,
+		service, receiver, groupKey).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count open incidents of %q: %w", service, err)
+	}
+	return n, nil
 }
 
 // IncidentFilter selects incidents to list.

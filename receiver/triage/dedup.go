@@ -30,10 +30,13 @@ const (
 	// Suppressed: a suppression applies (for a notification: to all its
 	// alerts).
 	Suppressed Decision = "suppressed"
+	// LowScore: scored below triage.min_score (for a notification: all its
+	// alerts held back, none by a suppression).
+	LowScore Decision = "low_score"
 )
 
 // Decisions lists every decision, for pre-initialising metrics.
-func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat, Suppressed} }
+func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat, Suppressed, LowScore} }
 
 // Signature identifies what a notification says: its receiver, group key,
 // and each alert's fingerprint, status and start time. Two notifications

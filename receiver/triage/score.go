@@ -1,0 +1,58 @@
+package triage
+
+import (
+	"strings"
+
+	"github.com/prometheus/common/model"
+)
+
+// ScorePolicy says how alerts are scored.
+type ScorePolicy struct {
+	// SeverityScores maps severity label values to the severity part;
+	// alerts with another or no severity get UnknownSeverity.
+	SeverityScores  map[string]float64
+	UnknownSeverity float64
+}
+
+// Score is an alert's score in [0,1], its priority, and the parts it was
+// made of, so that a person can see why.
+type Score struct {
+	Value    float64
+	Priority string
+	Parts    map[string]float64
+}
+
+// agreementFull is how many other alerts on the same service make the
+// agreement part whole.
+const agreementFull = 3
+
+// ScoreAlert scores an alert from its severity and from how many other
+// alerts on its service agree that something is wrong: 0.75 × severity +
+// 0.25 × agreement. Priority: P1 from 0.75, P2 from 0.5, P3 from 0.3,
+// else P4 — a critical alert alone is P1, a warning alone P3.
+func ScoreAlert(p ScorePolicy, a model.Alert, agreeing int) Score {
+	sev, ok := p.SeverityScores[strings.ToLower(string(a.Labels["severity"]))]
+	if !ok {
+		sev = p.UnknownSeverity
+	}
+	agreement := min(1, float64(agreeing)/agreementFull)
+	v := 0.75*sev + 0.25*agreement
+	return Score{
+		Value:    v,
+		Priority: priority(v),
+		Parts:    map[string]float64{"severity": sev, "agreement": agreement},
+	}
+}
+
+func priority(score float64) string {
+	switch {
+	case score >= 0.75:
+		return "P1"
+	case score >= 0.5:
+		return "P2"
+	case score >= 0.3:
+		return "P3"
+	default:
+		return "P4"
+	}
+}

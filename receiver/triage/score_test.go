@@ -1,0 +1,44 @@
+package triage
+
+import (
+	"testing"
+
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+)
+
+func TestScoreAlert(t *testing.T) {
+	policy := ScorePolicy{
+		SeverityScores:  map[string]float64{"critical": 1, "warning": 0.5, "info": 0.2},
+		UnknownSeverity: 0.4,
+	}
+	for _, tc := range []struct {
+		name     string
+		severity model.LabelValue
+		agreeing int
+		score    float64
+		priority string
+	}{
+		{name: "critical alone", severity: "critical", score: 0.75, priority: "P1"},
+		{name: "critical, case-insensitive", severity: "CRITICAL", score: 0.75, priority: "P1"},
+		{name: "critical, fully agreed", severity: "critical", agreeing: 3, score: 1, priority: "P1"},
+		{name: "agreement caps at three", severity: "critical", agreeing: 10, score: 1, priority: "P1"},
+		{name: "warning alone", severity: "warning", score: 0.375, priority: "P3"},
+		{name: "warning with two agreeing", severity: "warning", agreeing: 2, score: 0.375 + 0.25*2.0/3, priority: "P2"},
+		{name: "info alone", severity: "info", score: 0.15, priority: "P4"},
+		{name: "unknown severity", severity: "sev7", score: 0.3, priority: "P3"},
+		{name: "no severity", severity: "", score: 0.3, priority: "P3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := model.Alert{Labels: model.LabelSet{"alertname": "X"}}
+			if tc.severity != "" {
+				a.Labels["severity"] = tc.severity
+			}
+			got := ScoreAlert(policy, a, tc.agreeing)
+			require.InDelta(t, tc.score, got.Value, 1e-9)
+			require.Equal(t, tc.priority, got.Priority)
+			require.Len(t, got.Parts, 2)
+			require.InDelta(t, got.Value, 0.75*got.Parts["severity"]+0.25*got.Parts["agreement"], 1e-9, "the parts explain the score")
+		})
+	}
+}
