@@ -108,7 +108,7 @@ func (m *metrics) reductionRatio() float64 {
 }
 
 // init pre-creates the series of every configured receiver and integration.
-func (m *metrics) init(x *integrations) {
+func (m *metrics) initSeries(x *integrations) {
 	for name := range x.receivers {
 		m.alertsReceived.WithLabelValues(name)
 		for _, integ := range x.names(name) {

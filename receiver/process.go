@@ -300,7 +300,7 @@ func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification
 	}
 	sups := slices.Clone(st.suppressions)
 	for _, s := range api {
-		ms, err := parseMatchers(s.Matchers)
+		ms, err := r.apiMatchers(s)
 		if err != nil {
 			r.logger.Error("stored suppression has invalid matchers, ignoring it", "suppression", s.ID, "err", err)
 			continue

@@ -57,6 +57,9 @@ type Receiver struct {
 	externalURL *url.URL
 
 	state atomic.Pointer[state]
+	// apiSuppressionMatchers caches the parsed matchers of suppressions
+	// made through the API, by id.
+	apiSuppressionMatchers sync.Map
 
 	wakeProcess chan struct{}
 	wakeDeliver chan struct{}
@@ -102,7 +105,7 @@ func (r *Receiver) ApplyConfig(cfg *config.Config, o *enrich.Orchestrator, q enr
 	if err != nil {
 		return err
 	}
-	r.metrics.init(integs)
+	r.metrics.initSeries(integs)
 	st := &state{
 		cfg:           cfg,
 		orchestrator:  o,

@@ -115,6 +115,7 @@ func (r *Receiver) handleDeleteSuppression(w http.ResponseWriter, req *http.Requ
 		r.logger.Error("delete suppression", "err", err)
 		writeError(w, http.StatusInternalServerError, err)
 	default:
+		r.apiSuppressionMatchers.Delete(id)
 		r.logger.Info("suppression deleted", "id", id)
 		w.WriteHeader(http.StatusNoContent)
 	}
@@ -131,6 +132,21 @@ func apiSuppression(rec store.Suppression) suppression {
 // where it applied (the augur_suppressed annotation).
 func apiSuppressionName(rec store.Suppression) string {
 	return fmt.Sprintf("%s (suppression %d)", rec.Name, rec.ID)
+}
+
+// apiMatchers returns the parsed matchers of a suppression made through
+// the API, parsing them (regular expressions included) once rather than for
+// every notification. Ids are never reused, so entries never go stale.
+func (r *Receiver) apiMatchers(s store.Suppression) (labels.Matchers, error) {
+	if ms, ok := r.apiSuppressionMatchers.Load(s.ID); ok {
+		return ms.(labels.Matchers), nil
+	}
+	ms, err := parseMatchers(s.Matchers)
+	if err != nil {
+		return nil, err
+	}
+	r.apiSuppressionMatchers.Store(s.ID, ms)
+	return ms, nil
 }
 
 // parseMatchers parses matchers in Alertmanager's syntax.

@@ -88,8 +88,9 @@ CREATE TABLE IF NOT EXISTS suppressions (
 );
 
 CREATE TABLE IF NOT EXISTS sent_alerts (
-	receiver    TEXT NOT NULL,
-	fingerprint TEXT NOT NULL,
+	receiver    TEXT    NOT NULL,
+	fingerprint TEXT    NOT NULL,
+	sent_at     INTEGER NOT NULL,
 	PRIMARY KEY (receiver, fingerprint)
 );
 `
@@ -237,7 +238,8 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 	}
 	for _, fp := range o.Fired {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT OR IGNORE INTO sent_alerts (receiver, fingerprint) VALUES (?, ?)`, receiver, fp); err != nil {
+			`INSERT OR IGNORE INTO sent_alerts (receiver, fingerprint, sent_at) VALUES (?, ?, ?)`,
+			receiver, fp, now.UnixMilli()); err != nil {
 			return fmt.Errorf("record firing alert %s sent: %w", fp, err)
 		}
 	}
@@ -519,7 +521,8 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 }
 
 // Prune deletes notifications received before cutoff, with their
-// deliveries, and resolved incidents older than cutoff. It returns how many
+// deliveries, and resolved incidents, expired suppressions and records of
+// sent firing alerts older than cutoff. It returns how many
 // notifications were deleted and how many of their deliveries were still
 // pending, so that expiring undelivered work is never silent.
 func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undelivered int64, err error) {
@@ -551,6 +554,11 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undeliver
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE expires_at < ?`, c); err != nil {
 		return 0, 0, fmt.Errorf("prune suppressions: %w", err)
+	}
+	// An alert still firing after the retention is forgotten: its
+	// resolution may then be suppressed like any other.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sent_alerts WHERE sent_at < ?`, c); err != nil {
+		return 0, 0, fmt.Errorf("prune sent alerts: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("commit prune: %w", err)
