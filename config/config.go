@@ -242,6 +242,32 @@ type TriageConfig struct {
 	// UnknownSeverityScore is the severity part for alerts whose severity
 	// is missing or not in SeverityScores.
 	UnknownSeverityScore float64 `yaml:"unknown_severity_score"`
+	// Flapping configures flap damping.
+	Flapping FlappingConfig `yaml:"flapping"`
+	// Aggregation says which alerts make one incident.
+	Aggregation AggregationConfig `yaml:"aggregation"`
+}
+
+// FlappingConfig configures flap damping: Nagios's weighted percent state
+// change over Window cut into Buckets samples, with hysteresis between
+// LowThreshold and HighThreshold (rates in [0,1]).
+type FlappingConfig struct {
+	Enabled       bool           `yaml:"enabled"`
+	Window        model.Duration `yaml:"window"`
+	Buckets       int            `yaml:"buckets"`
+	HighThreshold float64        `yaml:"high_threshold"`
+	LowThreshold  float64        `yaml:"low_threshold"`
+}
+
+// AggregationConfig says which alerts make one incident: alerts on the same
+// service (service_label) while the incident had a firing alert within
+// Window, or, when By names labels, alerts with the same values of all of
+// them. An incident whose alerts all resolved stays open for GracePeriod, so
+// that a problem that comes back at once is the same incident.
+type AggregationConfig struct {
+	Window      model.Duration `yaml:"window"`
+	By          []string       `yaml:"by,omitempty"`
+	GracePeriod model.Duration `yaml:"grace_period"`
 }
 
 // SuppressRule suppresses the alerts that match all its matchers, while
@@ -286,6 +312,17 @@ var DefaultTriageConfig = TriageConfig{
 		"none": 0.1,
 	},
 	UnknownSeverityScore: 0.5,
+	Flapping: FlappingConfig{
+		Enabled:       true,
+		Window:        model.Duration(time.Hour),
+		Buckets:       20,
+		HighThreshold: 0.3,
+		LowThreshold:  0.15,
+	},
+	Aggregation: AggregationConfig{
+		Window:      model.Duration(15 * time.Minute),
+		GracePeriod: model.Duration(5 * time.Minute),
+	},
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -312,6 +349,23 @@ func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		return fmt.Errorf("triage.min_score: %v is not within [0, 1]", c.MinScore)
 	case c.UnknownSeverityScore < 0 || c.UnknownSeverityScore > 1:
 		return fmt.Errorf("triage.unknown_severity_score: %v is not within [0, 1]", c.UnknownSeverityScore)
+	case c.Flapping.Window <= 0:
+		return errors.New("triage.flapping.window: must be positive")
+	case c.Flapping.Buckets < 2 || c.Flapping.Buckets > 1000:
+		return fmt.Errorf("triage.flapping.buckets: %d is not within [2, 1000]", c.Flapping.Buckets)
+	case c.Flapping.HighThreshold <= 0 || c.Flapping.HighThreshold > 1:
+		return fmt.Errorf("triage.flapping.high_threshold: %v is not within (0, 1]", c.Flapping.HighThreshold)
+	case c.Flapping.LowThreshold < 0 || c.Flapping.LowThreshold >= c.Flapping.HighThreshold:
+		return fmt.Errorf("triage.flapping.low_threshold: %v must be at least 0 and below high_threshold %v", c.Flapping.LowThreshold, c.Flapping.HighThreshold)
+	case c.Aggregation.Window < 0:
+		return errors.New("triage.aggregation.window: must not be negative")
+	case c.Aggregation.GracePeriod < 0:
+		return errors.New("triage.aggregation.grace_period: must not be negative")
+	}
+	for i, l := range c.Aggregation.By {
+		if !model.LabelName(l).IsValid() {
+			return fmt.Errorf("triage.aggregation.by[%d]: %q is not a valid label name", i, l)
+		}
 	}
 	for sev, v := range c.SeverityScores {
 		if v < 0 || v > 1 {

@@ -31,8 +31,44 @@ type Enrichment struct {
 	Score      *float64           `json:"score,omitempty"`
 	Priority   string             `json:"priority,omitempty"`
 	ScoreParts map[string]float64 `json:"score_parts,omitempty"`
+	// Incident is the incident the alert belongs to, as of this
+	// notification; Flapping is set for an alert that is or was just
+	// flapping. Both come from triage.
+	Incident *Incident `json:"incident,omitempty"`
+	Flapping *Flapping `json:"flapping,omitempty"`
 	// Skipped maps an enricher's name to why its part is missing.
 	Skipped map[string]string `json:"skipped,omitempty"`
+}
+
+// Incident is what a notification says of the incident an alert is part of.
+type Incident struct {
+	Title    string    `json:"title"`
+	Priority string    `json:"priority,omitempty"`
+	Services []string  `json:"services,omitempty"`
+	Alerts   int       `json:"alerts"`
+	Firing   int       `json:"firing"`
+	OpenedAt time.Time `json:"opened_at"`
+	// NewAlert is true when the alert joined the incident with this
+	// notification, and the incident was already open before it.
+	NewAlert bool `json:"new_alert,omitempty"`
+}
+
+// Flapping is an alert's flap state: "flapping" (its further changes are
+// held until it is stable) or "stable" (it was flapping; this is its state
+// now), and its flap rate in [0,1].
+type Flapping struct {
+	State string  `json:"state"`
+	Rate  float64 `json:"rate"`
+}
+
+// Material is what of an enrichment, when it changes, makes a repeat
+// notification worth forwarding: the priority and the flap state.
+func (e Enrichment) Material() string {
+	m := e.Priority
+	if e.Flapping != nil {
+		m += "|" + e.Flapping.State
+	}
+	return m
 }
 
 // Querier runs PromQL against Prometheus. It is shared by all enrichers so

@@ -8,12 +8,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/receiver/store"
@@ -164,21 +166,42 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // incidentHeader is what GET /api/v1/incidents and GET
 // /api/v1/incidents/{id} both show of an incident.
 type incidentHeader struct {
-	ID         string     `json:"id"`
-	Title      string     `json:"title"`
-	Service    string     `json:"service,omitempty"`
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Summary  string   `json:"summary"`
+	Services []string `json:"services"`
+	Priority string   `json:"priority,omitempty"`
+	State    string   `json:"state"`
+	Alerts   int      `json:"alerts"`
+	Firing   int      `json:"firing"`
+	// Receiver and GroupKey are of the alert group that opened it.
 	Receiver   string     `json:"receiver"`
 	GroupKey   string     `json:"group_key"`
-	State      string     `json:"state"`
 	OpenedAt   time.Time  `json:"opened_at"`
+	QuietSince *time.Time `json:"quiet_since,omitempty"`
 	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
 }
 
 func newIncidentHeader(inc store.Incident) incidentHeader {
-	return incidentHeader{
-		ID: inc.ID, Title: inc.Title, Service: inc.Service, Receiver: inc.Receiver, GroupKey: inc.GroupKey,
-		State: inc.State(), OpenedAt: inc.OpenedAt.UTC(), ResolvedAt: optionalTime(inc.ResolvedAt),
+	h := incidentHeader{
+		ID: inc.ID, Title: inc.Title, Services: inc.Services, Priority: inc.Priority, State: inc.State(),
+		Alerts: inc.Alerts, Firing: inc.Firing, Receiver: inc.Receiver, GroupKey: inc.GroupKey,
+		OpenedAt: inc.OpenedAt.UTC(), QuietSince: optionalTime(inc.QuietSince), ResolvedAt: optionalTime(inc.ResolvedAt),
 	}
+	if h.Services == nil {
+		h.Services = []string{}
+	}
+	h.Summary = fmt.Sprintf("%d of %d alerts firing", inc.Firing, inc.Alerts)
+	if len(inc.Services) > 0 {
+		h.Summary += " on " + strings.Join(inc.Services, ", ")
+	}
+	switch {
+	case !inc.ResolvedAt.IsZero():
+		h.Summary += fmt.Sprintf("; resolved after %s", inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second))
+	case !inc.QuietSince.IsZero():
+		h.Summary += fmt.Sprintf("; all resolved since %s, in the grace period", inc.QuietSince.UTC().Format(time.RFC3339))
+	}
+	return h
 }
 
 // incidentSummary is an incident in GET /api/v1/incidents.
@@ -190,7 +213,55 @@ type incidentSummary struct {
 // incident is the JSON of GET /api/v1/incidents/{id}.
 type incident struct {
 	incidentHeader
-	Notifications []notification `json:"notifications"`
+	AlertList     []incidentAlert `json:"alert_list"`
+	Timeline      []event         `json:"timeline"`
+	Notifications []notification  `json:"notifications"`
+}
+
+type incidentAlert struct {
+	Fingerprint string            `json:"fingerprint"`
+	Labels      map[string]string `json:"labels"`
+	Status      string            `json:"status"`
+	Priority    string            `json:"priority,omitempty"`
+	StartsAt    time.Time         `json:"starts_at"`
+	EndsAt      *time.Time        `json:"ends_at,omitempty"`
+	JoinedAt    time.Time         `json:"joined_at"`
+}
+
+// event is one line of an incident's timeline.
+type event struct {
+	At    time.Time `json:"at"`
+	Event string    `json:"event"`
+	// Alert names the alert (alertname and labels), Notification the
+	// notification, where the event is about one.
+	Alert        string `json:"alert,omitempty"`
+	Notification int64  `json:"notification,omitempty"`
+	Detail       string `json:"detail,omitempty"`
+}
+
+// timeline orders what happened in an incident: its alerts firing and
+// resolving, the notifications and what triage decided for them, and the
+// incident's own opening, quiet and resolution.
+func timeline(rec store.IncidentRecord) []event {
+	out := []event{{At: rec.OpenedAt.UTC(), Event: "incident_opened", Detail: rec.Title}}
+	for _, a := range rec.AlertList {
+		name := labelSet(template.KV(a.Labels)).String()
+		out = append(out, event{At: a.StartsAt.UTC(), Event: "alert_firing", Alert: name})
+		if !a.EndsAt.IsZero() {
+			out = append(out, event{At: a.EndsAt.UTC(), Event: "alert_resolved", Alert: name})
+		}
+	}
+	for _, n := range rec.Notifications {
+		out = append(out, event{At: n.ReceivedAt.UTC(), Event: "notification", Notification: n.ID, Detail: n.Decision})
+	}
+	if !rec.QuietSince.IsZero() {
+		out = append(out, event{At: rec.QuietSince.UTC(), Event: "all_alerts_resolved"})
+	}
+	if !rec.ResolvedAt.IsZero() {
+		out = append(out, event{At: rec.ResolvedAt.UTC(), Event: "incident_resolved"})
+	}
+	slices.SortStableFunc(out, func(a, b event) int { return a.At.Compare(b.At) })
+	return out
 }
 
 // maxIncidents bounds GET /api/v1/incidents?limit=.
@@ -258,7 +329,17 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 	}
 	out := incident{
 		incidentHeader: newIncidentHeader(rec.Incident),
+		AlertList:      make([]incidentAlert, 0, len(rec.AlertList)),
+		Timeline:       timeline(rec),
 		Notifications:  make([]notification, 0, len(rec.Notifications)),
+	}
+	for _, a := range rec.AlertList {
+		ia := incidentAlert{Fingerprint: a.Fingerprint, Labels: a.Labels, Status: string(model.AlertFiring),
+			Priority: a.Priority, StartsAt: a.StartsAt.UTC(), EndsAt: optionalTime(a.EndsAt), JoinedAt: a.JoinedAt.UTC()}
+		if !a.Firing {
+			ia.Status = string(model.AlertResolved)
+		}
+		out.AlertList = append(out.AlertList, ia)
 	}
 	for _, n := range rec.Notifications {
 		msg, err := enrichedMessage(n.Enriched)

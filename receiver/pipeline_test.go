@@ -147,20 +147,30 @@ func resolvedPayload(t *testing.T) string {
 }
 
 func TestIncidentStableUntilResolved(t *testing.T) {
-	sink := newWebhookSink(t)
-	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
-	tr.run(t)
-
-	for i, body := range []string{validPayload(t), withNewAlert(t), resolvedPayload(t), validPayload(t)} {
-		require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", body, nil).Code)
-		waitFor(t, func() bool { return len(sink.messages()) == i+1 }, "not forwarded")
+	for _, tc := range []struct {
+		grace string
+		want  []string
+	}{
+		// Within the grace period, the problem coming back is the same
+		// incident.
+		{"5m", []string{"0001", "0001", "0001"}},
+		{"0s", []string{"0001", "0001", "0002"}},
+	} {
+		t.Run("grace "+tc.grace, func(t *testing.T) {
+			sink := newWebhookSink(t)
+			tr := newTestReceiver(t, sinkConfig(sink.srv.URL, "")+"triage: {aggregation: {grace_period: "+tc.grace+"}}\n")
+			tr.run(t)
+			for i, body := range []string{validPayload(t), resolvedPayload(t), validPayload(t)} {
+				require.Equal(t, http.StatusOK, tr.post(t, "/api/v1/webhook/team", "", body, nil).Code)
+				waitFor(t, func() bool { return len(sink.messages()) == i+1 }, "not forwarded")
+			}
+			var ids []string
+			for _, m := range sink.messages() {
+				ids = append(ids, m.Alerts[0].Annotations[AnnotationIncident][len("inc-2026-11-29-"):])
+			}
+			require.Equal(t, tc.want, ids)
+		})
 	}
-	var ids []string
-	for _, m := range sink.messages() {
-		ids = append(ids, m.Alerts[0].Annotations[AnnotationIncident][len("inc-2026-11-29-"):])
-	}
-	require.Equal(t, []string{"0001", "0001", "0001", "0002"}, ids,
-		"one incident until its group resolves; the next firing opens a new one")
 }
 
 // withNewAlert is the firing payload with its second alert replaced by
@@ -216,8 +226,8 @@ func TestDuplicatesAndRepeatsDropped(t *testing.T) {
 	for _, n := range inc.Notifications {
 		decisions = append(decisions, n.Decision)
 	}
-	require.Equal(t, []string{"forwarded", "duplicate", "repeat", "forwarded", "forwarded", "forwarded", "duplicate"}, decisions)
-	require.Equal(t, "resolved", inc.State, "the peer's copy of the resolution opened no new incident")
+	require.Equal(t, []string{"forwarded", "duplicate", "repeat", "forwarded", "forwarded", "forwarded", "duplicate"}, decisions,
+		"all on one incident: the peer's copy of the resolution opened no new one")
 }
 
 func TestSendResolvedFalseSkipsResolvedOnly(t *testing.T) {
@@ -375,7 +385,7 @@ func TestIncidentAPI(t *testing.T) {
 
 func TestIncidentList(t *testing.T) {
 	sink := newWebhookSink(t)
-	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, ""))
+	tr := newTestReceiver(t, sinkConfig(sink.srv.URL, "")+"triage: {aggregation: {grace_period: 0s}}\n")
 	tr.run(t)
 
 	other := strings.NewReplacer(`HighErrorRate`, `DiskFull`, `"service": "checkout"`, `"service": "db"`).Replace(validPayload(t))
@@ -395,12 +405,12 @@ func TestIncidentList(t *testing.T) {
 	}
 	all := list("")
 	require.Len(t, all, 2)
-	require.Equal(t, "DiskFull", all[0].Title, "newest first")
-	require.Equal(t, "db", all[0].Service)
+	require.Equal(t, "db: DiskFull", all[0].Title, "newest first")
+	require.Equal(t, []string{"db"}, all[0].Services)
 	require.Equal(t, "open", all[0].State)
 	require.Equal(t, 1, all[0].Notifications)
-	require.Equal(t, "HighErrorRate", all[1].Title)
-	require.Equal(t, "checkout", all[1].Service)
+	require.Equal(t, "checkout: HighErrorRate", all[1].Title)
+	require.Equal(t, []string{"checkout"}, all[1].Services)
 	require.Equal(t, "resolved", all[1].State)
 	require.Equal(t, 2, all[1].Notifications)
 

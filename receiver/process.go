@@ -29,6 +29,13 @@ const (
 	// AnnotationLowScore marks, in the incident's record, an alert held
 	// back for scoring below triage.min_score.
 	AnnotationLowScore = "augur_low_score"
+	// AnnotationFlapHeld marks, in the incident's record, a change of a
+	// flapping alert held until it is stable.
+	AnnotationFlapHeld = "augur_flapping_held"
+	// AnnotationFlapping says that an alert is flapping, or stable again.
+	AnnotationFlapping = "augur_flapping"
+	// AnnotationSummary is the one line a person reads first.
+	AnnotationSummary = "augur_summary"
 )
 
 // processLoop hands stored notifications to workers, partitioned by alert
@@ -117,7 +124,7 @@ type Triaged struct {
 	Decision triage.Decision
 	Incident string
 	// Alerts counts the notification's alerts; Held, those of them held
-	// back, by decision (suppressed, low_score).
+	// back, by decision (suppressed, low_score, flapping).
 	Alerts int
 	Held   map[triage.Decision]int
 }
@@ -134,6 +141,10 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 		return Triaged{}, r.store.Processed(ctx, n.ID, store.Outcome{Enriched: n.Payload}, nil, r.now())
 	}
 	group := modelAlerts(msg.Alerts)
+	fps := make([]string, len(group))
+	for i, a := range group {
+		fps[i] = a.Labels.Fingerprint().String()
+	}
 
 	sig := triage.SignatureOf(n.Receiver, n.GroupKey, group)
 	last, found, err := r.store.LastDecided(ctx, n.Receiver, n.GroupKey, string(triage.Forward))
@@ -148,71 +159,79 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 		Window:         time.Duration(st.cfg.Triage.DedupWindow),
 		RepeatInterval: time.Duration(st.cfg.Triage.RepeatInterval),
 	}
-	if d := triage.Dedup(policy, prev, sig, n.ReceivedAt); d != triage.Forward {
-		// Recorded on the incident of the notification it repeats.
-		err := r.store.Processed(ctx, n.ID, store.Outcome{
-			Incident: last.Incident, Decision: string(d), Signature: uint64(sig), Enriched: n.Payload,
-		}, nil, r.now())
-		if err != nil {
-			return Triaged{}, err
-		}
-		r.metrics.triage.WithLabelValues(string(d)).Add(float64(len(group)))
-		return Triaged{Decision: d, Incident: last.Incident, Alerts: len(group)}, nil
+	// A settled notification is augur's own, made to forward a final state.
+	dedup := triage.Forward
+	if n.Kind != store.KindSettled {
+		dedup = triage.Dedup(policy, prev, sig, n.ReceivedAt)
+	}
+	if dedup == triage.Duplicate {
+		return r.dropped(ctx, n, triage.Duplicate, last.Incident, sig, len(group))
 	}
 
-	scores, err := r.score(ctx, st, n, group)
+	flaps, err := r.flaps(ctx, st, n, group, fps)
 	if err != nil {
 		return Triaged{}, err
 	}
-	held, err := r.heldBack(ctx, st, n, group, scores)
+	scores, err := r.score(ctx, st, group, fps, flaps)
+	if err != nil {
+		return Triaged{}, err
+	}
+	held, err := r.heldBack(ctx, st, n, group, fps, scores, flaps)
 	if err != nil {
 		return Triaged{}, err
 	}
 	decision := triage.Forward
 	if len(held) == len(group) {
-		decision = triage.LowScore
+		decision = held[0].decision
 		for _, h := range held {
-			if h.decision == triage.Suppressed {
-				decision = triage.Suppressed
+			if h.decision == triage.Suppressed || (h.decision == triage.LowScore && decision == triage.Flapping) {
+				decision = h.decision
 			}
 		}
 	}
 
-	incident, opened, err := r.store.Incident(ctx, store.IncidentKey{
-		Receiver: n.Receiver,
-		GroupKey: n.GroupKey,
-		Service:  commonValue(group, model.LabelName(st.cfg.ServiceLabel)),
-		Title:    title(group),
-	}, msg.Status == string(model.AlertResolved), r.now())
+	joined, err := r.joinIncident(ctx, st, n, group, fps, scores)
 	if err != nil {
 		return Triaged{}, err
 	}
-	if opened {
+	if joined.Opened {
 		r.metrics.incidents.Inc()
 	}
-	out := store.Outcome{Incident: incident, Decision: string(decision), Signature: uint64(sig)}
+	out := store.Outcome{Incident: joined.ID, Decision: string(decision), Signature: uint64(sig), Flaps: map[string]store.Flap{}}
+	for i, f := range flaps {
+		out.Flaps[fps[i]] = f.save
+	}
 	var names []string
 	if decision == triage.Forward {
 		results := st.orchestrator.Enrich(ctx, enrich.Input{
 			Receiver: n.Receiver,
 			GroupKey: n.GroupKey,
-			Incident: incident,
+			Incident: joined.ID,
 			Querier:  st.querier,
 		}, group)
+		material := make([]string, len(group))
 		for i := range msg.Alerts {
 			results[i].Score, results[i].Priority, results[i].ScoreParts = &scores[i].Value, scores[i].Priority, scores[i].Parts
-			if err := r.annotate(&msg.Alerts[i], results[i]); err != nil {
+			results[i].Incident = incidentPart(joined, fps[i])
+			results[i].Flapping = flaps[i].part
+			material[i] = fps[i] + "=" + results[i].Material()
+			if err := r.annotate(&msg.Alerts[i], results[i], flaps[i]); err != nil {
 				return Triaged{}, err
 			}
+		}
+		slices.Sort(material)
+		out.Material = strings.Join(material, ",")
+		if dedup == triage.Repeat && out.Material == last.Material {
+			// Nothing new, not even in its enrichment.
+			return r.dropped(ctx, n, triage.Repeat, joined.ID, sig, len(group))
 		}
 		names = st.integrations.names(n.Receiver)
 		if names == nil {
 			r.logger.Error("receiver no longer configured, notification not forwarded", "id", n.ID, "receiver", n.Receiver)
 		}
 	}
-	res := Triaged{Decision: decision, Incident: incident, Alerts: len(group), Held: map[triage.Decision]int{}}
+	res := Triaged{Decision: decision, Incident: joined.ID, Alerts: len(group), Held: map[triage.Decision]int{}}
 	for i, a := range group {
-		fp := a.Labels.Fingerprint().String()
 		switch h, ok := held[i]; {
 		case ok:
 			// Kept on the incident, left out of deliveries.
@@ -222,9 +241,9 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 			msg.Alerts[i].Annotations[h.annotation] = h.why
 			res.Held[h.decision]++
 		case a.EndsAt.IsZero():
-			out.Fired = append(out.Fired, fp)
+			out.Fired = append(out.Fired, fps[i])
 		default:
-			out.Resolved = append(out.Resolved, fp)
+			out.Resolved = append(out.Resolved, fps[i])
 		}
 	}
 	if out.Enriched, err = json.Marshal(msg); err != nil {
@@ -240,10 +259,23 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	return res, nil
 }
 
+// dropped records a notification that carries nothing new (decision
+// duplicate or repeat) on the incident of the one it repeats.
+func (r *Receiver) dropped(ctx context.Context, n store.Notification, d triage.Decision, incident string, sig triage.Signature, alerts int) (Triaged, error) {
+	err := r.store.Processed(ctx, n.ID, store.Outcome{
+		Incident: incident, Decision: string(d), Signature: uint64(sig), Enriched: n.Payload,
+	}, nil, r.now())
+	if err != nil {
+		return Triaged{}, err
+	}
+	r.metrics.triage.WithLabelValues(string(d)).Add(float64(alerts))
+	return Triaged{Decision: d, Incident: incident, Alerts: alerts}, nil
+}
+
 // score scores each alert of a notification. Other firing alerts on the
-// same service agree with it: those in the notification, and the open
-// incidents of other alert groups on that service.
-func (r *Receiver) score(ctx context.Context, st *state, n store.Notification, group []model.Alert) ([]triage.Score, error) {
+// same service agree with it: those in the notification, and those of open
+// incidents.
+func (r *Receiver) score(ctx context.Context, st *state, group []model.Alert, fps []string, flaps []flapOutcome) ([]triage.Score, error) {
 	policy := triage.ScorePolicy{
 		SeverityScores:  st.cfg.Triage.SeverityScores,
 		UnknownSeverity: st.cfg.Triage.UnknownSeverityScore,
@@ -260,7 +292,7 @@ func (r *Receiver) score(ctx context.Context, st *state, n store.Notification, g
 		if svc == "" {
 			continue
 		}
-		count, err := r.store.OpenIncidentsOfService(ctx, string(svc), n.Receiver, n.GroupKey)
+		count, err := r.store.FiringOnService(ctx, string(svc), fps)
 		if err != nil {
 			return nil, err
 		}
@@ -268,15 +300,17 @@ func (r *Receiver) score(ctx context.Context, st *state, n store.Notification, g
 	}
 	scores := make([]triage.Score, len(group))
 	for i, a := range group {
-		svc := a.Labels[label]
-		agreeing := 0
-		if svc != "" {
-			agreeing = firing[svc] + elsewhere[svc]
+		var e triage.Evidence
+		if svc := a.Labels[label]; svc != "" {
+			e.Agreeing = firing[svc] + elsewhere[svc]
 			if a.EndsAt.IsZero() {
-				agreeing-- // not itself
+				e.Agreeing-- // not itself
 			}
 		}
-		scores[i] = triage.ScoreAlert(policy, a, agreeing)
+		if flaps[i].save.Flapping {
+			e.FlapRate = flaps[i].rate
+		}
+		scores[i] = triage.ScoreAlert(policy, a, e)
 	}
 	return scores, nil
 }
@@ -290,10 +324,12 @@ type hold struct {
 }
 
 // heldBack returns, by index in group, the alerts that are not forwarded:
-// those a suppression (from the config or the API) applies to, and those
-// scored below triage.min_score. A resolved alert whose firing was forwarded
-// is never held back: whoever was told it fired is told it resolved.
-func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification, group []model.Alert, scores []triage.Score) (map[int]hold, error) {
+// those a suppression (from the config or the API) applies to, those
+// scored below triage.min_score, and changes of flapping alerts after the
+// notification that said they flap. A resolved alert whose firing was
+// forwarded is never suppressed or held for its score: whoever was told it
+// fired is told it resolved (a flapping one, once it is stable).
+func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification, group []model.Alert, fps []string, scores []triage.Score, flaps []flapOutcome) (map[int]hold, error) {
 	api, err := r.store.Suppressions(ctx, n.ReceivedAt)
 	if err != nil {
 		return nil, err
@@ -317,11 +353,15 @@ func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification
 		case scores[i].Value < st.cfg.Triage.MinScore:
 			out[i] = hold{decision: triage.LowScore, annotation: AnnotationLowScore,
 				why: fmt.Sprintf("score %.2f below triage.min_score %.2f", scores[i].Value, st.cfg.Triage.MinScore)}
+		case flaps[i].held:
+			out[i] = hold{decision: triage.Flapping, annotation: AnnotationFlapHeld,
+				why: fmt.Sprintf("flapping (rate %.2f), held until stable", flaps[i].rate)}
+			continue
 		default:
 			continue
 		}
 		if !a.EndsAt.IsZero() {
-			resolved = append(resolved, a.Labels.Fingerprint().String())
+			resolved = append(resolved, fps[i])
 		}
 	}
 	if len(resolved) == 0 {
@@ -331,8 +371,8 @@ func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification
 	if err != nil {
 		return nil, err
 	}
-	for i, a := range group {
-		if _, ok := out[i]; ok && sent[a.Labels.Fingerprint().String()] {
+	for i := range group {
+		if h, ok := out[i]; ok && h.decision != triage.Flapping && sent[fps[i]] {
 			delete(out, i)
 		}
 	}
@@ -350,26 +390,19 @@ func commonValue(group []model.Alert, name model.LabelName) string {
 	return string(v)
 }
 
-// title names an incident by its alerts: "HighErrorRate", or
-// "HighErrorRate, HighLatency" for several.
-func title(group []model.Alert) string {
-	var names []string
-	for _, a := range group {
-		if n := string(a.Labels[model.AlertNameLabel]); n != "" && !slices.Contains(names, n) {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
-}
-
-func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment) error {
+func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment, f flapOutcome) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode enrichment: %w", err)
 	}
 	if a.Annotations == nil {
 		a.Annotations = template.KV{}
+	}
+	if f.note != "" {
+		a.Annotations[AnnotationFlapping] = f.note
+	}
+	if s := incidentNews(e); s != "" {
+		a.Annotations[AnnotationSummary] = s
 	}
 	a.Annotations[AnnotationIncident] = e.IncidentID
 	if r.externalURL != nil {

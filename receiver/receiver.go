@@ -165,8 +165,42 @@ func (r *Receiver) Run(ctx context.Context) error {
 	wg.Go(func() { r.processLoop(ctx) })
 	wg.Go(func() { r.deliverLoop(ctx) })
 	wg.Go(func() { r.pruneLoop(ctx) })
+	wg.Go(func() { r.sweepLoop(ctx) })
 	wg.Wait()
 	return nil
+}
+
+// sweepInterval is how often sweepLoop runs.
+const sweepInterval = 15 * time.Second
+
+// sweepLoop does what is due by the clock rather than by a notification.
+func (r *Receiver) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := r.sweep(ctx, r.now()); err != nil && ctx.Err() == nil {
+			r.logger.Error("sweep", "err", err)
+		}
+	}
+}
+
+// sweep resolves the incidents whose grace period ended and forwards the
+// final state of alerts that stopped flapping.
+func (r *Receiver) sweep(ctx context.Context, now time.Time) error {
+	grace := time.Duration(r.state.Load().cfg.Triage.Aggregation.GracePeriod)
+	ids, err := r.store.ResolveQuiet(ctx, grace, now)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r.logger.Debug("incident resolved", "incident", id)
+	}
+	return r.settleFlapping(ctx, now)
 }
 
 // pruneLoop deletes what is older than the retention, at start and then

@@ -31,3 +31,30 @@ func (r *Receiver) Replay(ctx context.Context, payload []byte, at time.Time) (Tr
 	}
 	return r.process(ctx, n)
 }
+
+// ReplayClock does what is due at the replay's time at: it resolves the
+// incidents whose grace period ended and processes the notifications that
+// carry the final state of alerts that stopped flapping, and returns what
+// triage made of those.
+func (r *Receiver) ReplayClock(ctx context.Context, at time.Time) ([]Triaged, error) {
+	if r.state.Load() == nil {
+		return nil, errors.New("no config applied")
+	}
+	if err := r.sweep(ctx, at); err != nil {
+		return nil, err
+	}
+	pending, err := r.store.Unprocessed(ctx, 0, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	var out []Triaged
+	for _, n := range pending {
+		n.ReceivedAt = at
+		res, err := r.process(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}

@@ -50,7 +50,11 @@ func TestCLI(t *testing.T) {
 				"7     2026-11-28T14:21:00Z  team      {}:{alertname=\"Canary\"}         2       suppressed ",
 				`error: missing field "alerts"`,
 				"7 notifications, 1 invalid lines; 13 alerts received, 5 forwarded (61.5% fewer)",
-				"inc-2026-11-28-0001  HighErrorRate  checkout  resolved  5",
+				"  flapping   0 alerts",
+				// Resolved by the clock at the last line, 14:30, once the
+				// grace period after its resolution at 14:20 ended.
+				"inc-2026-11-28-0001  P3        checkout: HighErrorRate  2       resolved  5",
+				"inc-2026-11-28-0002  P3        db: DiskFull             1       open      1",
 			},
 		},
 		{

@@ -68,6 +68,31 @@ func replay(file string, configFile string, configNamed bool, stdout, stderr io.
 		lines, invalid, alerts, forwarded int
 		byDecision                        = map[triage.Decision]int{}
 	)
+	// tally counts a result's alerts by decision and describes it.
+	tally := func(res receiver.Triaged) string {
+		alerts += res.Alerts
+		decision := string(res.Decision)
+		switch res.Decision {
+		case triage.Duplicate, triage.Repeat:
+			byDecision[res.Decision] += res.Alerts
+			return decision
+		}
+		held := 0
+		var parts []string
+		for _, d := range triage.Decisions() {
+			if c := res.Held[d]; c > 0 {
+				byDecision[d] += c
+				held += c
+				parts = append(parts, fmt.Sprintf("%d %s", c, d))
+			}
+		}
+		byDecision[triage.Forward] += res.Alerts - held
+		forwarded += res.Alerts - held
+		if res.Decision == triage.Forward && held > 0 {
+			decision = fmt.Sprintf("forwarded (%s)", strings.Join(parts, ", "))
+		}
+		return decision
+	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), maxReplayLine)
 	for sc.Scan() {
@@ -90,33 +115,21 @@ func replay(file string, configFile string, configNamed bool, stdout, stderr io.
 		default:
 			now = now.Add(time.Second)
 		}
+		settled, err := rcv.ReplayClock(ctx, now)
+		if err != nil {
+			return fail(err)
+		}
+		for _, res := range settled {
+			tally(res)
+			fmt.Fprintf(tw, "-\t%s\t\t\t%d\t%s (final state after flapping)\t%s\n", now.UTC().Format(time.RFC3339), res.Alerts, res.Decision, res.Incident)
+		}
 		res, err := rcv.Replay(ctx, line, now)
 		if err != nil {
 			invalid++
 			fmt.Fprintf(tw, "%d\t%s\t\t\t\terror: %s\t\n", lines, now.UTC().Format(time.RFC3339), err)
 			continue
 		}
-		alerts += res.Alerts
-		decision := string(res.Decision)
-		switch res.Decision {
-		case triage.Duplicate, triage.Repeat:
-			byDecision[res.Decision] += res.Alerts
-		default:
-			held := 0
-			var parts []string
-			for _, d := range triage.Decisions() {
-				if c := res.Held[d]; c > 0 {
-					byDecision[d] += c
-					held += c
-					parts = append(parts, fmt.Sprintf("%d %s", c, d))
-				}
-			}
-			byDecision[triage.Forward] += res.Alerts - held
-			forwarded += res.Alerts - held
-			if res.Decision == triage.Forward && held > 0 {
-				decision = fmt.Sprintf("forwarded (%s)", strings.Join(parts, ", "))
-			}
-		}
+		decision := tally(res)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", lines, now.UTC().Format(time.RFC3339), meta.Receiver, meta.GroupKey, res.Alerts, decision, res.Incident)
 	}
 	if err := sc.Err(); err != nil {
@@ -140,10 +153,10 @@ func replay(file string, configFile string, configNamed bool, stdout, stderr io.
 	}
 	fmt.Fprintf(stdout, "\n%d incidents\n", len(incidents))
 	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INCIDENT\tTITLE\tSERVICE\tSTATE\tNOTIFICATIONS")
+	fmt.Fprintln(tw, "INCIDENT\tPRIORITY\tTITLE\tALERTS\tSTATE\tNOTIFICATIONS")
 	for i := len(incidents) - 1; i >= 0; i-- {
 		inc := incidents[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", inc.ID, inc.Title, inc.Service, inc.State(), inc.Notifications)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\n", inc.ID, inc.Priority, inc.Title, inc.Alerts, inc.State(), inc.Notifications)
 	}
 	if err := tw.Flush(); err != nil {
 		return fail(err)

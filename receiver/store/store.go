@@ -24,13 +24,13 @@ import (
 // File is the name of the database file inside the storage directory.
 const File = "augur.db"
 
-// schemaVersion is the version of schema, kept in SQLite's user_version.
-// A change to the schema adds a migration from the previous version and
-// increments it.
-const schemaVersion = 1
-
-const schema = `
-CREATE TABLE IF NOT EXISTS notifications (
+// migrations take the schema from one version to the next: migrations[i]
+// from version i to i+1. The version is kept in SQLite's user_version; a
+// change to the schema appends a migration, and never edits one.
+var migrations = []string{
+	// 1: notifications, the outbox, incidents per alert group, suppressions.
+	`
+CREATE TABLE notifications (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	receiver    TEXT    NOT NULL,
 	group_key   TEXT    NOT NULL,
@@ -43,12 +43,12 @@ CREATE TABLE IF NOT EXISTS notifications (
 	signature   INTEGER,
 	decision    TEXT
 );
-CREATE INDEX IF NOT EXISTS notifications_group ON notifications (receiver, group_key, decision, id);
-CREATE INDEX IF NOT EXISTS notifications_unprocessed ON notifications (processed, id);
-CREATE INDEX IF NOT EXISTS notifications_received_at ON notifications (received_at);
-CREATE INDEX IF NOT EXISTS notifications_incident ON notifications (incident_id);
+CREATE INDEX notifications_group ON notifications (receiver, group_key, decision, id);
+CREATE INDEX notifications_unprocessed ON notifications (processed, id);
+CREATE INDEX notifications_received_at ON notifications (received_at);
+CREATE INDEX notifications_incident ON notifications (incident_id);
 
-CREATE TABLE IF NOT EXISTS deliveries (
+CREATE TABLE deliveries (
 	id              INTEGER PRIMARY KEY AUTOINCREMENT,
 	notification_id INTEGER NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
 	receiver        TEXT    NOT NULL,
@@ -61,11 +61,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	created_at      INTEGER NOT NULL,
 	done_at         INTEGER
 );
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS deliveries_group ON deliveries (receiver, group_key, integration, state, id);
-CREATE INDEX IF NOT EXISTS deliveries_notification ON deliveries (notification_id);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX deliveries_group ON deliveries (receiver, group_key, integration, state, id);
+CREATE INDEX deliveries_notification ON deliveries (notification_id);
 
-CREATE TABLE IF NOT EXISTS incidents (
+CREATE TABLE incidents (
 	id          TEXT    PRIMARY KEY,
 	receiver    TEXT    NOT NULL,
 	group_key   TEXT    NOT NULL,
@@ -74,11 +74,11 @@ CREATE TABLE IF NOT EXISTS incidents (
 	opened_at   INTEGER NOT NULL,
 	resolved_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at);
-CREATE INDEX IF NOT EXISTS incidents_service ON incidents (service, resolved_at);
-CREATE INDEX IF NOT EXISTS incidents_open ON incidents (receiver, group_key, resolved_at);
+CREATE INDEX incidents_opened ON incidents (opened_at);
+CREATE INDEX incidents_service ON incidents (service, resolved_at);
+CREATE INDEX incidents_open ON incidents (receiver, group_key, resolved_at);
 
-CREATE TABLE IF NOT EXISTS suppressions (
+CREATE TABLE suppressions (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	name       TEXT    NOT NULL,
 	matchers   TEXT    NOT NULL,
@@ -87,13 +87,60 @@ CREATE TABLE IF NOT EXISTS suppressions (
 	created_at INTEGER NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS sent_alerts (
+CREATE TABLE sent_alerts (
 	receiver    TEXT    NOT NULL,
 	fingerprint TEXT    NOT NULL,
 	sent_at     INTEGER NOT NULL,
 	PRIMARY KEY (receiver, fingerprint)
+);`,
+	// 2: incidents across alert groups, made of alerts, with a priority
+	// and a grace period; flap histories; notifications made by augur
+	// (kind) and the material part of their enrichment.
+	`
+ALTER TABLE incidents ADD COLUMN services TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN priority TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN agg_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN last_firing_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN quiet_since INTEGER;
+UPDATE incidents SET services = service, last_firing_at = opened_at;
+UPDATE incidents SET quiet_since = resolved_at WHERE resolved_at IS NOT NULL;
+CREATE INDEX incidents_agg_key ON incidents (agg_key, resolved_at);
+CREATE INDEX incidents_quiet ON incidents (resolved_at, quiet_since);
+
+CREATE TABLE incident_alerts (
+	incident_id TEXT    NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+	fingerprint TEXT    NOT NULL,
+	alertname   TEXT    NOT NULL,
+	service     TEXT    NOT NULL,
+	labels      TEXT    NOT NULL,
+	firing      INTEGER NOT NULL,
+	starts_at   INTEGER NOT NULL,
+	ends_at     INTEGER,
+	joined_at   INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL,
+	priority    TEXT    NOT NULL,
+	PRIMARY KEY (incident_id, fingerprint)
 );
-`
+CREATE INDEX incident_alerts_fingerprint ON incident_alerts (fingerprint);
+CREATE INDEX incident_alerts_service ON incident_alerts (service, firing);
+
+CREATE TABLE flaps (
+	receiver    TEXT    NOT NULL,
+	fingerprint TEXT    NOT NULL,
+	group_key   TEXT    NOT NULL,
+	status      TEXT    NOT NULL,
+	starts_at   INTEGER NOT NULL,
+	changes     TEXT    NOT NULL,
+	flapping    INTEGER NOT NULL,
+	announced   INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL,
+	PRIMARY KEY (receiver, fingerprint)
+);
+CREATE INDEX flaps_flapping ON flaps (flapping);
+
+ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN material TEXT NOT NULL DEFAULT '';`,
+}
 
 // Delivery states.
 const (
@@ -134,14 +181,33 @@ func migrate(db *sql.DB) error {
 	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if v > schemaVersion {
-		return fmt.Errorf("schema version %d is newer than this augur knows (%d): run a newer augur or move the store away", v, schemaVersion)
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this augur knows (%d): run a newer augur or move the store away", v, len(migrations))
 	}
-	if _, err := db.Exec(schema); err != nil {
-		return fmt.Errorf("create schema: %w", err)
+	for ; v < len(migrations); v++ {
+		if err := migrateTo(db, v+1); err != nil {
+			return err
+		}
 	}
-	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
-		return fmt.Errorf("set schema version: %w", err)
+	return nil
+}
+
+// migrateTo applies the migration to version v, with the version, in one
+// transaction: a failed migration leaves the store as it was.
+func migrateTo(db *sql.DB, v int) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return fmt.Errorf("migrate schema to version %d: %w", v, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+	if _, err := tx.Exec(migrations[v-1]); err != nil {
+		return fmt.Errorf("migrate schema to version %d: %w", v, err)
+	}
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v)); err != nil {
+		return fmt.Errorf("set schema version %d: %w", v, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate schema to version %d: %w", v, err)
 	}
 	return nil
 }
@@ -159,6 +225,9 @@ type Notification struct {
 	ReceivedAt time.Time
 	Alerts     int
 	Payload    []byte
+	// Kind is "" for a notification from Alertmanager, else what augur made
+	// it for (KindSettled).
+	Kind string
 }
 
 // AddNotification stores a received notification durably and returns its id.
@@ -180,7 +249,7 @@ func (s *Store) AddNotification(ctx context.Context, n Notification) (int64, err
 // have not yet been through triage and enrichment, oldest first.
 func (s *Store) Unprocessed(ctx context.Context, after int64, limit int) ([]Notification, error) {
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT id, receiver, group_key, received_at, alerts, payload FROM notifications
+		`SELECT id, receiver, group_key, received_at, alerts, payload, kind FROM notifications
 		 WHERE processed = 0 AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("query unprocessed notifications: %w", err)
@@ -192,7 +261,7 @@ func (s *Store) Unprocessed(ctx context.Context, after int64, limit int) ([]Noti
 			n  Notification
 			ms int64
 		)
-		if err := rows.Scan(&n.ID, &n.Receiver, &n.GroupKey, &ms, &n.Alerts, &n.Payload); err != nil {
+		if err := rows.Scan(&n.ID, &n.Receiver, &n.GroupKey, &ms, &n.Alerts, &n.Payload, &n.Kind); err != nil {
 			return nil, fmt.Errorf("scan notification: %w", err)
 		}
 		n.ReceivedAt = time.UnixMilli(ms)
@@ -215,8 +284,14 @@ type Outcome struct {
 	// notification says, for comparing it with later ones of its group.
 	Decision  string
 	Signature uint64
+	// Material is what of its enrichment, changed, makes a repeat worth
+	// forwarding.
+	Material string
 	// Enriched is the notification as it is forwarded (or would have been).
 	Enriched []byte
+	// Flaps are the alerts' flap histories after this notification, by
+	// fingerprint.
+	Flaps map[string]Flap
 }
 
 // Processed records the outcome of triage and enrichment for a notification
@@ -230,9 +305,9 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 
 	var receiver, groupKey string
 	err = tx.QueryRowContext(ctx,
-		`UPDATE notifications SET processed = 1, incident_id = ?, decision = ?, signature = ?, enriched = ?
+		`UPDATE notifications SET processed = 1, incident_id = ?, decision = ?, signature = ?, material = ?, enriched = ?
 		 WHERE id = ? RETURNING receiver, group_key`,
-		o.Incident, o.Decision, int64(o.Signature), o.Enriched, id).Scan(&receiver, &groupKey)
+		o.Incident, o.Decision, int64(o.Signature), o.Material, o.Enriched, id).Scan(&receiver, &groupKey)
 	if err != nil {
 		return fmt.Errorf("mark notification %d processed: %w", id, err)
 	}
@@ -247,6 +322,11 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 		if _, err := tx.ExecContext(ctx,
 			`DELETE FROM sent_alerts WHERE receiver = ? AND fingerprint = ?`, receiver, fp); err != nil {
 			return fmt.Errorf("record resolved alert %s sent: %w", fp, err)
+		}
+	}
+	for fp, f := range o.Flaps {
+		if err := saveFlap(ctx, tx, FlapKey{Receiver: receiver, GroupKey: groupKey, Fingerprint: fp}, f, now); err != nil {
+			return err
 		}
 	}
 	for _, integ := range integrations {
@@ -364,6 +444,7 @@ type Decided struct {
 	Signature  uint64
 	ReceivedAt time.Time
 	Incident   string
+	Material   string
 }
 
 // LastDecided returns the latest processed notification of a receiver's
@@ -375,9 +456,9 @@ func (s *Store) LastDecided(ctx context.Context, receiver, groupKey, decision st
 		ms  int64
 	)
 	err := s.db.QueryRowContext(ctx,
-		`SELECT signature, received_at, incident_id FROM notifications
+		`SELECT signature, received_at, incident_id, material FROM notifications
 		 WHERE receiver = ? AND group_key = ? AND decision = ? ORDER BY id DESC LIMIT 1`,
-		receiver, groupKey, decision).Scan(&sig, &ms, &d.Incident)
+		receiver, groupKey, decision).Scan(&sig, &ms, &d.Incident, &d.Material)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return d, false, nil
@@ -521,8 +602,8 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 }
 
 // Prune deletes notifications received before cutoff, with their
-// deliveries, and resolved incidents, expired suppressions and records of
-// sent firing alerts older than cutoff. It returns how many
+// deliveries, and resolved incidents, expired suppressions, records of
+// sent firing alerts and flap histories of stable alerts older than cutoff. It returns how many
 // notifications were deleted and how many of their deliveries were still
 // pending, so that expiring undelivered work is never silent.
 func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undelivered int64, err error) {
@@ -560,239 +641,12 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undeliver
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sent_alerts WHERE sent_at < ?`, c); err != nil {
 		return 0, 0, fmt.Errorf("prune sent alerts: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM flaps WHERE updated_at < ? AND flapping = 0`, c); err != nil {
+		return 0, 0, fmt.Errorf("prune flap histories: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("commit prune: %w", err)
 	}
 	return deleted, undelivered, nil
 }
 
-// IncidentKey says which alert group an incident is for, and what to call
-// it when it is opened.
-type IncidentKey struct {
-	Receiver string
-	GroupKey string
-	// Service and Title describe a new incident.
-	Service string
-	Title   string
-}
-
-// Incident returns the id of the open incident of a receiver's alert group,
-// opening one if there is none (then opened is true). When resolved is true
-// the incident is closed after this notification, so the group's next firing
-// opens a new one. Ids read inc-YYYY-MM-DD-NNNN, numbered per UTC day.
-func (s *Store) Incident(ctx context.Context, k IncidentKey, resolved bool, now time.Time) (id string, opened bool, err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return "", false, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
-
-	err = tx.QueryRowContext(ctx,
-		`SELECT id FROM incidents WHERE receiver = ? AND group_key = ? AND resolved_at IS NULL`,
-		k.Receiver, k.GroupKey).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		day := now.UTC().Format("2006-01-02")
-		prefix := "inc-" + day + "-"
-		var last sql.NullInt64
-		if err := tx.QueryRowContext(ctx,
-			`SELECT MAX(CAST(substr(id, ?) AS INTEGER)) FROM incidents WHERE id LIKE ?`,
-			len(prefix)+1, prefix+"%").Scan(&last); err != nil {
-			return "", false, fmt.Errorf("number incident: %w", err)
-		}
-		id, opened = prefix+fmt.Sprintf("%04d", last.Int64+1), true
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO incidents (id, receiver, group_key, service, title, opened_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			id, k.Receiver, k.GroupKey, k.Service, k.Title, now.UnixMilli()); err != nil {
-			return "", false, fmt.Errorf("open incident: %w", err)
-		}
-	case err != nil:
-		return "", false, fmt.Errorf("find open incident: %w", err)
-	}
-	if resolved {
-		if _, err := tx.ExecContext(ctx,
-			`UPDATE incidents SET resolved_at = ? WHERE id = ?`, now.UnixMilli(), id); err != nil {
-			return "", false, fmt.Errorf("resolve incident %s: %w", id, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return "", false, fmt.Errorf("commit incident %s: %w", id, err)
-	}
-	return id, opened, nil
-}
-
-// OpenIncidentsOfService counts the open incidents on a service, but for
-// the one of the given receiver's alert group.
-func (s *Store) OpenIncidentsOfService(ctx context.Context, service, receiver, groupKey string) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM incidents WHERE resolved_at IS NULL AND service = ? AND NOT (receiver = ? AND group_key = ?)`,
-		service, receiver, groupKey).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count open incidents of %q: %w", service, err)
-	}
-	return n, nil
-}
-
-// IncidentFilter selects incidents to list.
-type IncidentFilter struct {
-	// State is "open", "resolved" or "" for both.
-	State   string
-	Service string
-	Limit   int
-}
-
-// Incident is an incident's own record.
-type Incident struct {
-	ID, Receiver, GroupKey, Service, Title string
-	OpenedAt                               time.Time
-	ResolvedAt                             time.Time // zero while open
-}
-
-// State is "open", or "resolved" once its group resolved.
-func (i Incident) State() string {
-	if i.ResolvedAt.IsZero() {
-		return "open"
-	}
-	return "resolved"
-}
-
-// IncidentSummary is an incident as listed.
-type IncidentSummary struct {
-	Incident
-	Notifications int
-}
-
-// Incidents lists incidents, newest first.
-func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]IncidentSummary, error) {
-	q := `SELECT i.id, i.receiver, i.group_key, i.service, i.title, i.opened_at, i.resolved_at,
-	             (SELECT COUNT(*) FROM notifications n WHERE n.incident_id = i.id)
-	      FROM incidents i WHERE 1 = 1`
-	var args []any
-	switch f.State {
-	case "open":
-		q += ` AND i.resolved_at IS NULL`
-	case "resolved":
-		q += ` AND i.resolved_at IS NOT NULL`
-	}
-	if f.Service != "" {
-		q += ` AND i.service = ?`
-		args = append(args, f.Service)
-	}
-	q += ` ORDER BY i.opened_at DESC, i.id DESC LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query incidents: %w", err)
-	}
-	defer rows.Close()
-	out := []IncidentSummary{}
-	for rows.Next() {
-		var (
-			inc      IncidentSummary
-			opened   int64
-			resolved sql.NullInt64
-		)
-		if err := rows.Scan(&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Service, &inc.Title, &opened, &resolved, &inc.Notifications); err != nil {
-			return nil, fmt.Errorf("scan incident: %w", err)
-		}
-		inc.OpenedAt = time.UnixMilli(opened)
-		if resolved.Valid {
-			inc.ResolvedAt = time.UnixMilli(resolved.Int64)
-		}
-		out = append(out, inc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query incidents: %w", err)
-	}
-	return out, nil
-}
-
-// ErrNotFound is returned for an id that is not in the store.
-var ErrNotFound = errors.New("not found")
-
-// IncidentRecord is an incident with the notifications that belong to it,
-// oldest first.
-type IncidentRecord struct {
-	Incident
-	Notifications []NotificationRecord
-}
-
-// NotificationRecord is a processed notification and its deliveries.
-type NotificationRecord struct {
-	ID         int64
-	ReceivedAt time.Time
-	Decision   string
-	Enriched   []byte
-	Deliveries []DeliveryRecord
-}
-
-// DeliveryRecord is the state of one delivery.
-type DeliveryRecord struct {
-	Integration string
-	State       string
-	Attempts    int
-	LastError   string
-	DoneAt      time.Time // zero while pending
-}
-
-// IncidentByID returns an incident with its notifications and deliveries,
-// or ErrNotFound.
-func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, error) {
-	var (
-		inc      IncidentRecord
-		opened   int64
-		resolved sql.NullInt64
-	)
-	err := s.db.QueryRowContext(ctx,
-		`SELECT id, receiver, group_key, service, title, opened_at, resolved_at FROM incidents WHERE id = ?`, id).
-		Scan(&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Service, &inc.Title, &opened, &resolved)
-	if errors.Is(err, sql.ErrNoRows) {
-		return inc, fmt.Errorf("incident %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return inc, fmt.Errorf("read incident %q: %w", id, err)
-	}
-	inc.OpenedAt = time.UnixMilli(opened)
-	if resolved.Valid {
-		inc.ResolvedAt = time.UnixMilli(resolved.Int64)
-	}
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT n.id, n.received_at, n.decision, n.enriched, d.integration, d.state, d.attempts, d.last_error, d.done_at
-		 FROM notifications n LEFT JOIN deliveries d ON d.notification_id = n.id
-		 WHERE n.incident_id = ? ORDER BY n.id, d.id`, id)
-	if err != nil {
-		return inc, fmt.Errorf("read notifications of incident %q: %w", id, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			nid, received int64
-			decision      sql.NullString
-			enriched      []byte
-			integ, state  sql.NullString
-			attempts      sql.NullInt64
-			lastErr       sql.NullString
-			done          sql.NullInt64
-		)
-		if err := rows.Scan(&nid, &received, &decision, &enriched, &integ, &state, &attempts, &lastErr, &done); err != nil {
-			return inc, fmt.Errorf("scan notification of incident %q: %w", id, err)
-		}
-		if n := len(inc.Notifications); n == 0 || inc.Notifications[n-1].ID != nid {
-			inc.Notifications = append(inc.Notifications, NotificationRecord{ID: nid, ReceivedAt: time.UnixMilli(received), Decision: decision.String, Enriched: enriched})
-		}
-		if !integ.Valid {
-			continue
-		}
-		d := DeliveryRecord{Integration: integ.String, State: state.String, Attempts: int(attempts.Int64), LastError: lastErr.String}
-		if done.Valid {
-			d.DoneAt = time.UnixMilli(done.Int64)
-		}
-		last := &inc.Notifications[len(inc.Notifications)-1]
-		last.Deliveries = append(last.Deliveries, d)
-	}
-	if err := rows.Err(); err != nil {
-		return inc, fmt.Errorf("read notifications of incident %q: %w", id, err)
-	}
-	return inc, nil
-}

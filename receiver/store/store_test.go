@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -114,46 +115,6 @@ func TestPrune(t *testing.T) {
 	require.Empty(t, dueIDs(t, s, t0.Add(72*time.Hour)))
 }
 
-func TestIncidentIDs(t *testing.T) {
-	ctx := context.Background()
-	s := open(t)
-	id := func(group string, resolved bool, at time.Time) string {
-		t.Helper()
-		inc, _, err := s.Incident(ctx, IncidentKey{Receiver: "team", GroupKey: group}, resolved, at)
-		require.NoError(t, err)
-		return inc
-	}
-	require.Equal(t, "inc-2026-11-28-0001", id("a", false, t0))
-	require.Equal(t, "inc-2026-11-28-0002", id("b", false, t0))
-	require.Equal(t, "inc-2026-11-28-0001", id("a", false, t0.Add(time.Hour)), "same open incident")
-	require.Equal(t, "inc-2026-11-28-0001", id("a", true, t0.Add(time.Hour)), "the resolving notification still belongs to it")
-	require.Equal(t, "inc-2026-11-28-0003", id("a", false, t0.Add(2*time.Hour)), "a new firing opens a new incident")
-	require.Equal(t, "inc-2026-11-29-0001", id("c", false, t0.Add(12*time.Hour)), "numbered per UTC day")
-	inc, opened, err := s.Incident(ctx, IncidentKey{Receiver: "other", GroupKey: "a", Service: "db", Title: "DiskFull"}, false, t0)
-	require.NoError(t, err)
-	require.True(t, opened)
-	require.Equal(t, "inc-2026-11-28-0004", inc, "groups are per receiver")
-
-	list, err := s.Incidents(ctx, IncidentFilter{State: "open", Limit: 10})
-	require.NoError(t, err)
-	var ids []string
-	for _, i := range list {
-		ids = append(ids, i.ID)
-	}
-	require.Equal(t, []string{"inc-2026-11-29-0001", "inc-2026-11-28-0003", "inc-2026-11-28-0004", "inc-2026-11-28-0002"}, ids, "newest first")
-	list, err = s.Incidents(ctx, IncidentFilter{Service: "db", Limit: 10})
-	require.NoError(t, err)
-	require.Equal(t, []IncidentSummary{{Incident: Incident{ID: "inc-2026-11-28-0004", Receiver: "other", GroupKey: "a", Service: "db", Title: "DiskFull", OpenedAt: t0.Local()}}}, list)
-	list, err = s.Incidents(ctx, IncidentFilter{State: "resolved", Limit: 1})
-	require.NoError(t, err)
-	require.Len(t, list, 1)
-	require.Equal(t, "inc-2026-11-28-0001", list[0].ID)
-	require.Equal(t, 0, list[0].Notifications)
-	stats, err := s.Stats(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 4, stats.OpenIncidents)
-}
-
 func TestReopenKeepsData(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -170,4 +131,38 @@ func TestReopenKeepsData(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ns, 1)
 	require.Equal(t, Notification{ID: 1, Receiver: "team", GroupKey: "a", ReceivedAt: t0.Local(), Alerts: 3, Payload: []byte(`{"x":1}`)}, ns[0])
+}
+
+// A store written by schema version 1 opens with its data.
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, File))
+	require.NoError(t, err)
+	_, err = db.Exec(migrations[0])
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO incidents (id, receiver, group_key, service, title, opened_at) VALUES
+		('inc-2026-11-28-0001', 'team', 'g', 'checkout', 'HighErrorRate', ?)`, t0.UnixMilli())
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO notifications (receiver, group_key, received_at, alerts, payload, processed, incident_id, decision)
+		VALUES ('team', 'g', ?, 1, '{}', 1, 'inc-2026-11-28-0001', 'forwarded')`, t0.UnixMilli())
+	require.NoError(t, err)
+	_, err = db.Exec(`PRAGMA user_version = 1`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	rec, err := s.IncidentByID(ctx, "inc-2026-11-28-0001")
+	require.NoError(t, err)
+	require.Equal(t, []string{"checkout"}, rec.Services)
+	require.Equal(t, "HighErrorRate", rec.Title)
+	require.Len(t, rec.Notifications, 1)
+	list, err := s.Incidents(ctx, IncidentFilter{Service: "checkout", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	var v int
+	require.NoError(t, s.db.QueryRow(`PRAGMA user_version`).Scan(&v))
+	require.Equal(t, len(migrations), v)
 }

@@ -1,7 +1,8 @@
 // Package triage decides what of a notification augur forwards: it drops
 // what carries nothing new (duplicates from Alertmanager HA peers and
-// retries, unchanged repeats). It is pure: callers bring what the store
-// knows about the alert group and act on the decision.
+// retries, unchanged repeats), applies suppressions, damps flapping alerts
+// and scores the rest. It is pure: callers bring what the store knows about
+// the alert group and act on the decisions.
 package triage
 
 import (
@@ -33,10 +34,15 @@ const (
 	// LowScore: scored below triage.min_score (for a notification: all its
 	// alerts held back, none by a suppression).
 	LowScore Decision = "low_score"
+	// Flapping: the alert keeps firing and resolving; after the
+	// notification that says so, its changes are held until it is stable
+	// (for a notification: all its alerts held, none by a suppression or
+	// for their score).
+	Flapping Decision = "flapping"
 )
 
 // Decisions lists every decision, for pre-initialising metrics.
-func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat, Suppressed, LowScore} }
+func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat, Suppressed, LowScore, Flapping} }
 
 // Signature identifies what a notification says: its receiver, group key,
 // and each alert's fingerprint, status and start time. Two notifications

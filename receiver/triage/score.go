@@ -26,22 +26,32 @@ type Score struct {
 // agreement part whole.
 const agreementFull = 3
 
+// Evidence is what an alert is scored on beyond its own labels.
+type Evidence struct {
+	// Agreeing counts the other firing alerts on the alert's service.
+	Agreeing int
+	// FlapRate is the alert's flap rate while it is flapping, else 0.
+	FlapRate float64
+}
+
 // ScoreAlert scores an alert from its severity and from how many other
 // alerts on its service agree that something is wrong: 0.75 × severity +
-// 0.25 × agreement. Priority: P1 from 0.75, P2 from 0.5, P3 from 0.3,
-// else P4 — a critical alert alone is P1, a warning alone P3.
-func ScoreAlert(p ScorePolicy, a model.Alert, agreeing int) Score {
+// 0.25 × agreement. A flapping alert's score is scaled by 1 − rate/2: it
+// says less for each time it changes. Priority: P1 from 0.75, P2 from 0.5,
+// P3 from 0.3, else P4 — a critical alert alone is P1, a warning alone P3.
+func ScoreAlert(p ScorePolicy, a model.Alert, e Evidence) Score {
 	sev, ok := p.SeverityScores[strings.ToLower(string(a.Labels["severity"]))]
 	if !ok {
 		sev = p.UnknownSeverity
 	}
-	agreement := min(1, float64(agreeing)/agreementFull)
+	agreement := min(1, float64(e.Agreeing)/agreementFull)
 	v := 0.75*sev + 0.25*agreement
-	return Score{
-		Value:    v,
-		Priority: priority(v),
-		Parts:    map[string]float64{"severity": sev, "agreement": agreement},
+	parts := map[string]float64{"severity": sev, "agreement": agreement}
+	if e.FlapRate > 0 {
+		v *= 1 - e.FlapRate/2
+		parts["flapping"] = e.FlapRate
 	}
+	return Score{Value: v, Priority: priority(v), Parts: parts}
 }
 
 func priority(score float64) string {

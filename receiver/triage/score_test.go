@@ -16,6 +16,7 @@ func TestScoreAlert(t *testing.T) {
 		name     string
 		severity model.LabelValue
 		agreeing int
+		flapRate float64
 		score    float64
 		priority string
 	}{
@@ -28,17 +29,19 @@ func TestScoreAlert(t *testing.T) {
 		{name: "info alone", severity: "info", score: 0.15, priority: "P4"},
 		{name: "unknown severity", severity: "sev7", score: 0.3, priority: "P3"},
 		{name: "no severity", severity: "", score: 0.3, priority: "P3"},
+		// Flapping at 0.4 scales by 0.8: a lone critical alert drops to P2.
+		{name: "critical, flapping", severity: "critical", flapRate: 0.4, score: 0.6, priority: "P2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := model.Alert{Labels: model.LabelSet{"alertname": "X"}}
 			if tc.severity != "" {
 				a.Labels["severity"] = tc.severity
 			}
-			got := ScoreAlert(policy, a, tc.agreeing)
+			got := ScoreAlert(policy, a, Evidence{Agreeing: tc.agreeing, FlapRate: tc.flapRate})
 			require.InDelta(t, tc.score, got.Value, 1e-9)
 			require.Equal(t, tc.priority, got.Priority)
-			require.Len(t, got.Parts, 2)
-			require.InDelta(t, got.Value, 0.75*got.Parts["severity"]+0.25*got.Parts["agreement"], 1e-9, "the parts explain the score")
+			explained := (0.75*got.Parts["severity"] + 0.25*got.Parts["agreement"]) * (1 - got.Parts["flapping"]/2)
+			require.InDelta(t, got.Value, explained, 1e-9, "the parts explain the score")
 		})
 	}
 }

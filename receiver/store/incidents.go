@@ -1,0 +1,582 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned for an id that is not in the store.
+var ErrNotFound = errors.New("not found")
+
+// IncidentAlert is an alert as its incident records it.
+type IncidentAlert struct {
+	Fingerprint string
+	Name        string // the alertname label
+	Service     string
+	Labels      map[string]string
+	Firing      bool
+	StartsAt    time.Time
+	EndsAt      time.Time // zero while firing
+	// JoinedAt is when the alert joined the incident; UpdatedAt, when a
+	// notification last said something of it.
+	JoinedAt  time.Time
+	UpdatedAt time.Time
+	Priority  string
+}
+
+// Join asks for the incident that the alerts of one notification belong to.
+type Join struct {
+	// Receiver and GroupKey name the notification's alert group; a new
+	// incident records them as the group that opened it.
+	Receiver string
+	GroupKey string
+	Alerts   []IncidentAlert
+	// AggKey is the alerts' values of the triage.aggregation.by labels, ""
+	// if there are none: firing alerts join the open incident with the
+	// same key.
+	AggKey string
+	// Services: firing alerts join an open incident with a firing alert on
+	// one of these services at or after Since.
+	Services []string
+	Since    time.Time
+	// Grace is how long an incident whose alerts all resolved stays open
+	// (see ResolveQuiet); zero resolves it at once.
+	Grace time.Duration
+	Now   time.Time
+}
+
+// Joined is the incident that a notification's alerts joined.
+type Joined struct {
+	Incident
+	// Opened is true if the incident was opened for these alerts.
+	Opened bool
+	// Before is the incident as it was before these alerts joined (zero if
+	// Opened); New lists the alerts that were not part of it.
+	Before Incident
+	New    []IncidentAlert
+}
+
+// Incident is an incident's own record.
+type Incident struct {
+	ID string
+	// Receiver and GroupKey are of the alert group that opened it.
+	Receiver, GroupKey string
+	Title              string
+	Services           []string
+	Priority           string
+	// Alerts and Firing count its alerts, and those of them firing.
+	Alerts, Firing int
+	OpenedAt       time.Time
+	// QuietSince is when its last firing alert resolved (zero while one
+	// fires); ResolvedAt, when it was resolved (zero while open).
+	QuietSince time.Time
+	ResolvedAt time.Time
+}
+
+// State is "open", or "resolved" once all its alerts resolved and the
+// grace period passed.
+func (i Incident) State() string {
+	if i.ResolvedAt.IsZero() {
+		return "open"
+	}
+	return "resolved"
+}
+
+// maxTitleItems bounds the services and alert names a title lists.
+const maxTitleItems = 5
+
+// Title names an incident by its services and alert names:
+// "HighErrorRate", "checkout: HighErrorRate, HighLatency" or
+// "Multi-service incident affecting checkout, payment: HighErrorRate".
+func Title(services, names []string) string {
+	list := func(items []string) string {
+		if len(items) > maxTitleItems {
+			return strings.Join(items[:maxTitleItems], ", ") + fmt.Sprintf(" and %d more", len(items)-maxTitleItems)
+		}
+		return strings.Join(items, ", ")
+	}
+	switch len(services) {
+	case 0:
+		return list(names)
+	case 1:
+		return services[0] + ": " + list(names)
+	default:
+		return "Multi-service incident affecting " + list(services) + ": " + list(names)
+	}
+}
+
+// incidentColumns are what scanIncident reads, from incidents i.
+const incidentColumns = `i.id, i.receiver, i.group_key, i.title, i.services, i.priority, i.opened_at, i.quiet_since, i.resolved_at,
+	(SELECT COUNT(*) FROM incident_alerts a WHERE a.incident_id = i.id),
+	(SELECT COUNT(*) FROM incident_alerts a WHERE a.incident_id = i.id AND a.firing = 1)`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanIncident(row scanner, extra ...any) (Incident, error) {
+	var (
+		inc              Incident
+		services         string
+		opened           int64
+		quiet, resolved  sql.NullInt64
+		incidentAndExtra = append([]any{&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Title, &services, &inc.Priority,
+			&opened, &quiet, &resolved, &inc.Alerts, &inc.Firing}, extra...)
+	)
+	if err := row.Scan(incidentAndExtra...); err != nil {
+		return inc, err
+	}
+	if services != "" {
+		if err := json.Unmarshal([]byte(services), &inc.Services); err != nil {
+			// Version 1 stores kept a single service, as is.
+			inc.Services = []string{services}
+		}
+	}
+	inc.OpenedAt = time.UnixMilli(opened)
+	inc.QuietSince = optionalMilli(quiet)
+	inc.ResolvedAt = optionalMilli(resolved)
+	return inc, nil
+}
+
+func optionalMilli(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64)
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func anys[T any](in []T) []any {
+	out := make([]any, len(in))
+	for i, v := range in {
+		out[i] = v
+	}
+	return out
+}
+
+// JoinIncident finds or opens the incident of a notification's alerts and
+// records them on it, in one transaction. The alerts join, in this order:
+// the open incident that has one of them already; for firing alerts, the
+// open incident with the same aggregation key, or one with a recent firing
+// alert on one of the services; for resolutions only, the latest incident
+// that has one of them; else a new incident. Ids read inc-YYYY-MM-DD-NNNN,
+// numbered per UTC day.
+func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Joined{}, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+
+	firing := slices.ContainsFunc(j.Alerts, func(a IncidentAlert) bool { return a.Firing })
+	fps := make([]string, len(j.Alerts))
+	for i, a := range j.Alerts {
+		fps[i] = a.Fingerprint
+	}
+	byAlert := `SELECT i.id FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
+		WHERE a.fingerprint IN (` + placeholders(len(fps)) + `)`
+	candidates := []struct {
+		ok    bool
+		query string
+		args  []any
+	}{
+		{true, byAlert + ` AND i.resolved_at IS NULL ORDER BY i.opened_at LIMIT 1`, anys(fps)},
+		{firing && j.AggKey != "",
+			`SELECT id FROM incidents WHERE resolved_at IS NULL AND agg_key = ? ORDER BY opened_at LIMIT 1`,
+			[]any{j.AggKey}},
+		{firing && len(j.Services) > 0,
+			`SELECT i.id FROM incidents i JOIN incident_alerts a ON a.incident_id = i.id
+			 WHERE i.resolved_at IS NULL AND i.last_firing_at >= ? AND a.service IN (` + placeholders(len(j.Services)) + `)
+			 ORDER BY i.opened_at LIMIT 1`,
+			append([]any{j.Since.UnixMilli()}, anys(j.Services)...)},
+		{!firing, byAlert + ` ORDER BY i.opened_at DESC LIMIT 1`, anys(fps)},
+	}
+	var id string
+	for _, c := range candidates {
+		if !c.ok {
+			continue
+		}
+		err := tx.QueryRowContext(ctx, c.query, c.args...).Scan(&id)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return Joined{}, fmt.Errorf("find incident: %w", err)
+		}
+	}
+
+	var out Joined
+	if id == "" {
+		if id, err = openIncident(ctx, tx, j); err != nil {
+			return Joined{}, err
+		}
+		out.Opened = true
+	} else if out.Before, err = scanIncident(tx.QueryRowContext(ctx,
+		`SELECT `+incidentColumns+` FROM incidents i WHERE i.id = ?`, id)); err != nil {
+		return Joined{}, fmt.Errorf("read incident %s: %w", id, err)
+	}
+
+	known := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT fingerprint FROM incident_alerts WHERE incident_id = ? AND fingerprint IN (`+
+		placeholders(len(fps))+`)`, append([]any{id}, anys(fps)...)...)
+	if err != nil {
+		return Joined{}, fmt.Errorf("read alerts of incident %s: %w", id, err)
+	}
+	for rows.Next() {
+		var fp string
+		if err := rows.Scan(&fp); err != nil {
+			rows.Close()
+			return Joined{}, fmt.Errorf("read alerts of incident %s: %w", id, err)
+		}
+		known[fp] = true
+	}
+	rows.Close()
+	for _, a := range j.Alerts {
+		if !known[a.Fingerprint] {
+			out.New = append(out.New, a)
+		}
+		if err := upsertAlert(ctx, tx, id, a, j.Now); err != nil {
+			return Joined{}, err
+		}
+	}
+	if err := updateIncident(ctx, tx, id, firing, j.Grace, j.Now); err != nil {
+		return Joined{}, err
+	}
+	if out.Incident, err = scanIncident(tx.QueryRowContext(ctx,
+		`SELECT `+incidentColumns+` FROM incidents i WHERE i.id = ?`, id)); err != nil {
+		return Joined{}, fmt.Errorf("read incident %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Joined{}, fmt.Errorf("commit incident %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func openIncident(ctx context.Context, tx *sql.Tx, j Join) (string, error) {
+	prefix := "inc-" + j.Now.UTC().Format("2006-01-02") + "-"
+	var last sql.NullInt64
+	if err := tx.QueryRowContext(ctx,
+		`SELECT MAX(CAST(substr(id, ?) AS INTEGER)) FROM incidents WHERE id LIKE ?`,
+		len(prefix)+1, prefix+"%").Scan(&last); err != nil {
+		return "", fmt.Errorf("number incident: %w", err)
+	}
+	id := prefix + fmt.Sprintf("%04d", last.Int64+1)
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO incidents (id, receiver, group_key, agg_key, opened_at, last_firing_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, j.Receiver, j.GroupKey, j.AggKey, j.Now.UnixMilli(), j.Now.UnixMilli()); err != nil {
+		return "", fmt.Errorf("open incident: %w", err)
+	}
+	return id, nil
+}
+
+func upsertAlert(ctx context.Context, tx *sql.Tx, id string, a IncidentAlert, now time.Time) error {
+	labels, err := json.Marshal(a.Labels)
+	if err != nil {
+		return fmt.Errorf("encode labels of alert %s: %w", a.Fingerprint, err)
+	}
+	var ends sql.NullInt64
+	if !a.EndsAt.IsZero() {
+		ends = sql.NullInt64{Int64: a.EndsAt.UnixMilli(), Valid: true}
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO incident_alerts (incident_id, fingerprint, alertname, service, labels, firing, starts_at, ends_at, joined_at, updated_at, priority)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
+		   firing = excluded.firing, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+		   updated_at = excluded.updated_at,
+		   priority = CASE WHEN excluded.priority = '' THEN priority ELSE excluded.priority END`,
+		id, a.Fingerprint, a.Name, a.Service, string(labels), a.Firing, a.StartsAt.UnixMilli(), ends,
+		now.UnixMilli(), now.UnixMilli(), a.Priority)
+	if err != nil {
+		return fmt.Errorf("record alert %s on incident %s: %w", a.Fingerprint, id, err)
+	}
+	return nil
+}
+
+// updateIncident recomputes an incident's title, services, priority and
+// quiet time from its alerts.
+func updateIncident(ctx context.Context, tx *sql.Tx, id string, firing bool, grace time.Duration, now time.Time) error {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT alertname, service, firing, priority FROM incident_alerts WHERE incident_id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("read alerts of incident %s: %w", id, err)
+	}
+	var (
+		names, services []string
+		priority        string
+		anyFiring       bool
+	)
+	for rows.Next() {
+		var (
+			name, svc, prio string
+			f               bool
+		)
+		if err := rows.Scan(&name, &svc, &f, &prio); err != nil {
+			rows.Close()
+			return fmt.Errorf("read alerts of incident %s: %w", id, err)
+		}
+		if name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		if svc != "" && !slices.Contains(services, svc) {
+			services = append(services, svc)
+		}
+		// "P1" < "P2" < ...: the highest priority is the least string.
+		if prio != "" && (priority == "" || prio < priority) {
+			priority = prio
+		}
+		anyFiring = anyFiring || f
+	}
+	rows.Close()
+	slices.Sort(names)
+	slices.Sort(services)
+	svcJSON, err := json.Marshal(services)
+	if err != nil {
+		return fmt.Errorf("encode services of incident %s: %w", id, err)
+	}
+	ms := now.UnixMilli()
+	_, err = tx.ExecContext(ctx,
+		`UPDATE incidents SET title = ?, services = ?, service = ?, priority = ?,
+		   last_firing_at = CASE WHEN ? THEN ? ELSE last_firing_at END,
+		   quiet_since = CASE WHEN ? THEN NULL ELSE COALESCE(quiet_since, ?) END,
+		   resolved_at = CASE WHEN NOT ? AND ? AND resolved_at IS NULL THEN ? ELSE resolved_at END
+		 WHERE id = ?`,
+		Title(services, names), string(svcJSON), singleOrEmpty(services), priority,
+		firing, ms,
+		anyFiring, ms,
+		anyFiring, grace == 0, ms,
+		id)
+	if err != nil {
+		return fmt.Errorf("update incident %s: %w", id, err)
+	}
+	return nil
+}
+
+func singleOrEmpty(s []string) string {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return ""
+}
+
+// ResolveQuiet resolves the open incidents whose alerts all resolved at
+// least grace ago, as of the end of their grace period, and returns their
+// ids.
+func (s *Store) ResolveQuiet(ctx context.Context, grace time.Duration, now time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`UPDATE incidents SET resolved_at = quiet_since + ?
+		 WHERE resolved_at IS NULL AND quiet_since IS NOT NULL AND quiet_since <= ? RETURNING id`,
+		grace.Milliseconds(), now.Add(-grace).UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("resolve quiet incidents: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("resolve quiet incidents: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("resolve quiet incidents: %w", err)
+	}
+	return ids, nil
+}
+
+// FiringOnService counts the firing alerts of open incidents on a service,
+// but for the given ones.
+func (s *Store) FiringOnService(ctx context.Context, service string, except []string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx,
+		`SELECT COUNT(DISTINCT a.fingerprint) FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
+		 WHERE i.resolved_at IS NULL AND a.service = ? AND a.firing = 1
+		   AND a.fingerprint NOT IN (`+placeholders(len(except))+`)`,
+		append([]any{service}, anys(except)...)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count firing alerts of %q: %w", service, err)
+	}
+	return n, nil
+}
+
+// IncidentFilter selects incidents to list.
+type IncidentFilter struct {
+	// State is "open", "resolved" or "" for both.
+	State   string
+	Service string
+	Limit   int
+}
+
+// IncidentSummary is an incident as listed.
+type IncidentSummary struct {
+	Incident
+	Notifications int
+}
+
+// Incidents lists incidents, newest first.
+func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]IncidentSummary, error) {
+	q := `SELECT ` + incidentColumns + `, (SELECT COUNT(*) FROM notifications n WHERE n.incident_id = i.id)
+	      FROM incidents i WHERE 1 = 1`
+	var args []any
+	switch f.State {
+	case "open":
+		q += ` AND i.resolved_at IS NULL`
+	case "resolved":
+		q += ` AND i.resolved_at IS NOT NULL`
+	}
+	if f.Service != "" {
+		q += ` AND (i.service = ? OR EXISTS (SELECT 1 FROM incident_alerts a WHERE a.incident_id = i.id AND a.service = ?))`
+		args = append(args, f.Service, f.Service)
+	}
+	q += ` ORDER BY i.opened_at DESC, i.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query incidents: %w", err)
+	}
+	defer rows.Close()
+	out := []IncidentSummary{}
+	for rows.Next() {
+		var sum IncidentSummary
+		if sum.Incident, err = scanIncident(rows, &sum.Notifications); err != nil {
+			return nil, fmt.Errorf("scan incident: %w", err)
+		}
+		out = append(out, sum)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query incidents: %w", err)
+	}
+	return out, nil
+}
+
+// IncidentRecord is an incident with its alerts and the notifications that
+// belong to it, oldest first.
+type IncidentRecord struct {
+	Incident
+	AlertList     []IncidentAlert
+	Notifications []NotificationRecord
+}
+
+// NotificationRecord is a processed notification and its deliveries.
+type NotificationRecord struct {
+	ID         int64
+	ReceivedAt time.Time
+	Decision   string
+	Enriched   []byte
+	Deliveries []DeliveryRecord
+}
+
+// DeliveryRecord is the state of one delivery.
+type DeliveryRecord struct {
+	Integration string
+	State       string
+	Attempts    int
+	LastError   string
+	DoneAt      time.Time // zero while pending
+}
+
+// IncidentByID returns an incident with its alerts, notifications and
+// deliveries, or ErrNotFound.
+func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, error) {
+	var (
+		rec IncidentRecord
+		err error
+	)
+	rec.Incident, err = scanIncident(s.db.QueryRowContext(ctx,
+		`SELECT `+incidentColumns+` FROM incidents i WHERE i.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, fmt.Errorf("incident %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return rec, fmt.Errorf("read incident %q: %w", id, err)
+	}
+	if rec.AlertList, err = s.incidentAlerts(ctx, id); err != nil {
+		return rec, err
+	}
+	if rec.Notifications, err = s.incidentNotifications(ctx, id); err != nil {
+		return rec, err
+	}
+	return rec, nil
+}
+
+func (s *Store) incidentAlerts(ctx context.Context, id string) ([]IncidentAlert, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT fingerprint, alertname, service, labels, firing, starts_at, ends_at, joined_at, updated_at, priority
+		 FROM incident_alerts WHERE incident_id = ? ORDER BY joined_at, starts_at, fingerprint`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read alerts of incident %q: %w", id, err)
+	}
+	defer rows.Close()
+	var out []IncidentAlert
+	for rows.Next() {
+		var (
+			a                      IncidentAlert
+			labels                 string
+			starts, joined, update int64
+			ends                   sql.NullInt64
+		)
+		if err := rows.Scan(&a.Fingerprint, &a.Name, &a.Service, &labels, &a.Firing, &starts, &ends, &joined, &update, &a.Priority); err != nil {
+			return nil, fmt.Errorf("scan alert of incident %q: %w", id, err)
+		}
+		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
+			return nil, fmt.Errorf("decode labels of alert %s: %w", a.Fingerprint, err)
+		}
+		a.StartsAt, a.EndsAt = time.UnixMilli(starts), optionalMilli(ends)
+		a.JoinedAt, a.UpdatedAt = time.UnixMilli(joined), time.UnixMilli(update)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read alerts of incident %q: %w", id, err)
+	}
+	return out, nil
+}
+
+func (s *Store) incidentNotifications(ctx context.Context, id string) ([]NotificationRecord, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT n.id, n.received_at, n.decision, n.enriched, d.integration, d.state, d.attempts, d.last_error, d.done_at
+		 FROM notifications n LEFT JOIN deliveries d ON d.notification_id = n.id
+		 WHERE n.incident_id = ? ORDER BY n.id, d.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read notifications of incident %q: %w", id, err)
+	}
+	defer rows.Close()
+	var out []NotificationRecord
+	for rows.Next() {
+		var (
+			nid, received int64
+			decision      sql.NullString
+			enriched      []byte
+			integ, state  sql.NullString
+			attempts      sql.NullInt64
+			lastErr       sql.NullString
+			done          sql.NullInt64
+		)
+		if err := rows.Scan(&nid, &received, &decision, &enriched, &integ, &state, &attempts, &lastErr, &done); err != nil {
+			return nil, fmt.Errorf("scan notification of incident %q: %w", id, err)
+		}
+		if n := len(out); n == 0 || out[n-1].ID != nid {
+			out = append(out, NotificationRecord{ID: nid, ReceivedAt: time.UnixMilli(received), Decision: decision.String, Enriched: enriched})
+		}
+		if !integ.Valid {
+			continue
+		}
+		last := &out[len(out)-1]
+		last.Deliveries = append(last.Deliveries, DeliveryRecord{
+			Integration: integ.String, State: state.String, Attempts: int(attempts.Int64),
+			LastError: lastErr.String, DoneAt: optionalMilli(done),
+		})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read notifications of incident %q: %w", id, err)
+	}
+	return out, nil
+}
