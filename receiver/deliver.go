@@ -288,9 +288,12 @@ func (r *Receiver) attempt(ctx context.Context, st *state, d store.Delivery) (st
 
 // isHeldBack reports whether triage recorded an alert as not to forward.
 func isHeldBack(a model.Alert) bool {
-	_, suppressed := a.Annotations[AnnotationSuppressed]
-	_, lowScore := a.Annotations[AnnotationLowScore]
-	return suppressed || lowScore
+	for _, name := range []model.LabelName{AnnotationSuppressed, AnnotationLowScore, AnnotationFlapHeld} {
+		if _, ok := a.Annotations[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // notifyContext carries what Alertmanager's integrations expect from its
