@@ -321,7 +321,7 @@ var DefaultTriageConfig = TriageConfig{
 	},
 	Aggregation: AggregationConfig{
 		Window:      model.Duration(15 * time.Minute),
-		GracePeriod: model.Duration(5 * time.Minute),
+		GracePeriod: model.Duration(10 * time.Minute),
 	},
 }
 

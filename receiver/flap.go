@@ -15,9 +15,11 @@ import (
 
 // flapOutcome is what flap damping made of one alert of a notification.
 type flapOutcome struct {
-	// save is its history to store.
-	save store.Flap
-	rate float64
+	// save is its history to store; announced, whether a notification had
+	// said it flaps before this one.
+	save      store.Flap
+	announced bool
+	rate      float64
 	// held: its change is held, a notification having said it flaps.
 	held bool
 	// note is the augur_flapping annotation and part its enrichment, when
@@ -80,7 +82,7 @@ func (r *Receiver) flaps(ctx context.Context, st *state, n store.Notification, g
 			h = h.Observe(a, n.ReceivedAt, policy)
 		}
 		rate, _ := h.Evaluate(n.ReceivedAt, policy)
-		o := flapOutcome{rate: rate}
+		o := flapOutcome{rate: rate, announced: h.Announced}
 		switch {
 		case h.Flapping && !h.Announced:
 			h.Announced = true

@@ -147,7 +147,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	}
 
 	sig := triage.SignatureOf(n.Receiver, n.GroupKey, group)
-	last, found, err := r.store.LastDecided(ctx, n.Receiver, n.GroupKey, string(triage.Forward))
+	last, found, err := r.store.LastDecided(ctx, n.Receiver, n.GroupKey, string(triage.Duplicate), string(triage.Repeat))
 	if err != nil {
 		return Triaged{}, err
 	}
@@ -184,9 +184,19 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	if len(held) == len(group) {
 		decision = held[0].decision
 		for _, h := range held {
-			if h.decision == triage.Suppressed || (h.decision == triage.LowScore && decision == triage.Flapping) {
+			if h.decision == triage.Suppressed || (h.decision == triage.Flapping && decision == triage.LowScore) {
 				decision = h.decision
 			}
+		}
+		if dedup == triage.Repeat {
+			return r.dropped(ctx, n, triage.Repeat, last.Incident, sig, len(group))
+		}
+	}
+	for i, f := range flaps {
+		if h, ok := held[i]; ok && h.decision != triage.Flapping {
+			// Not forwarded: what a notification would have said of its
+			// flapping is still to be said.
+			flaps[i].save.Announced = f.announced
 		}
 	}
 
@@ -350,13 +360,13 @@ func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification
 		switch name := suppressor.Suppressed(a.Labels, n.ReceivedAt); {
 		case name != "":
 			out[i] = hold{decision: triage.Suppressed, annotation: AnnotationSuppressed, why: name}
-		case scores[i].Value < st.cfg.Triage.MinScore:
-			out[i] = hold{decision: triage.LowScore, annotation: AnnotationLowScore,
-				why: fmt.Sprintf("score %.2f below triage.min_score %.2f", scores[i].Value, st.cfg.Triage.MinScore)}
 		case flaps[i].held:
 			out[i] = hold{decision: triage.Flapping, annotation: AnnotationFlapHeld,
 				why: fmt.Sprintf("flapping (rate %.2f), held until stable", flaps[i].rate)}
 			continue
+		case scores[i].Value < st.cfg.Triage.MinScore:
+			out[i] = hold{decision: triage.LowScore, annotation: AnnotationLowScore,
+				why: fmt.Sprintf("score %.2f below triage.min_score %.2f", scores[i].Value, st.cfg.Triage.MinScore)}
 		default:
 			continue
 		}

@@ -52,7 +52,7 @@ func TestCLI(t *testing.T) {
 				"7 notifications, 1 invalid lines; 13 alerts received, 5 forwarded (61.5% fewer)",
 				"  flapping   0 alerts",
 				// Resolved by the clock at the last line, 14:30, once the
-				// grace period after its resolution at 14:20 ended.
+				// grace period (10m) after its resolution at 14:20 ended.
 				"inc-2026-11-28-0001  P3        checkout: HighErrorRate  2       resolved  5",
 				"inc-2026-11-28-0002  P3        db: DiskFull             1       open      1",
 			},

@@ -369,11 +369,15 @@ func singleOrEmpty(s []string) string {
 
 // ResolveQuiet resolves the open incidents whose alerts all resolved at
 // least grace ago, as of the end of their grace period, and returns their
-// ids.
+// ids. An incident with a flapping alert stays open: it is not over while
+// the alert keeps coming back.
 func (s *Store) ResolveQuiet(ctx context.Context, grace time.Duration, now time.Time) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx,
 		`UPDATE incidents SET resolved_at = quiet_since + ?
-		 WHERE resolved_at IS NULL AND quiet_since IS NOT NULL AND quiet_since <= ? RETURNING id`,
+		 WHERE resolved_at IS NULL AND quiet_since IS NOT NULL AND quiet_since <= ?
+		   AND NOT EXISTS (SELECT 1 FROM incident_alerts a JOIN flaps f ON f.fingerprint = a.fingerprint
+		                   WHERE a.incident_id = incidents.id AND f.flapping = 1)
+		 RETURNING id`,
 		grace.Milliseconds(), now.Add(-grace).UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("resolve quiet incidents: %w", err)

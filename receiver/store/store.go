@@ -138,6 +138,7 @@ CREATE TABLE flaps (
 );
 CREATE INDEX flaps_flapping ON flaps (flapping);
 
+CREATE INDEX notifications_group_id ON notifications (receiver, group_key, id);
 ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN material TEXT NOT NULL DEFAULT '';`,
 }
@@ -448,8 +449,9 @@ type Decided struct {
 }
 
 // LastDecided returns the latest processed notification of a receiver's
-// alert group that was given decision, and false if there is none.
-func (s *Store) LastDecided(ctx context.Context, receiver, groupKey, decision string) (Decided, bool, error) {
+// alert group that was decided on its own merits (not dropped as one of
+// the given decisions), and false if there is none.
+func (s *Store) LastDecided(ctx context.Context, receiver, groupKey string, except ...string) (Decided, bool, error) {
 	var (
 		d   Decided
 		sig int64
@@ -457,13 +459,14 @@ func (s *Store) LastDecided(ctx context.Context, receiver, groupKey, decision st
 	)
 	err := s.db.QueryRowContext(ctx,
 		`SELECT signature, received_at, incident_id, material FROM notifications
-		 WHERE receiver = ? AND group_key = ? AND decision = ? ORDER BY id DESC LIMIT 1`,
-		receiver, groupKey, decision).Scan(&sig, &ms, &d.Incident, &d.Material)
+		 WHERE receiver = ? AND group_key = ? AND processed = 1 AND decision NOT IN (`+placeholders(len(except))+`)
+		 ORDER BY id DESC LIMIT 1`,
+		append([]any{receiver, groupKey}, anys(except)...)...).Scan(&sig, &ms, &d.Incident, &d.Material)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return d, false, nil
 	case err != nil:
-		return d, false, fmt.Errorf("read last %s notification of group %q: %w", decision, groupKey, err)
+		return d, false, fmt.Errorf("read last notification of group %q: %w", groupKey, err)
 	}
 	d.Signature, d.ReceivedAt = uint64(sig), time.UnixMilli(ms)
 	return d, true, nil
