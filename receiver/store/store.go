@@ -652,4 +652,3 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undeliver
 	}
 	return deleted, undelivered, nil
 }
-

@@ -42,7 +42,9 @@ const (
 )
 
 // Decisions lists every decision, for pre-initialising metrics.
-func Decisions() []Decision { return []Decision{Forward, Duplicate, Repeat, Suppressed, LowScore, Flapping} }
+func Decisions() []Decision {
+	return []Decision{Forward, Duplicate, Repeat, Suppressed, LowScore, Flapping}
+}
 
 // Signature identifies what a notification says: its receiver, group key,
 // and each alert's fingerprint, status and start time. Two notifications
