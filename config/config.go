@@ -242,10 +242,12 @@ type TriageConfig struct {
 	// UnknownSeverityScore is the severity part for alerts whose severity
 	// is missing or not in SeverityScores.
 	UnknownSeverityScore float64 `yaml:"unknown_severity_score"`
-	// Flapping configures flap damping.
-	Flapping FlappingConfig `yaml:"flapping"`
-	// Aggregation says which alerts make one incident.
-	Aggregation AggregationConfig `yaml:"aggregation"`
+	// Flapping configures flap damping (key "flapping", decoded by
+	// UnmarshalYAML).
+	Flapping FlappingConfig `yaml:"-"`
+	// Aggregation says which alerts make one incident (key "aggregation",
+	// decoded by UnmarshalYAML).
+	Aggregation AggregationConfig `yaml:"-"`
 }
 
 // FlappingConfig configures flap damping: Nagios's weighted percent state
@@ -257,6 +259,14 @@ type FlappingConfig struct {
 	Buckets       int            `yaml:"buckets"`
 	HighThreshold float64        `yaml:"high_threshold"`
 	LowThreshold  float64        `yaml:"low_threshold"`
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler: keys not given keep their
+// defaults.
+func (c *FlappingConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultTriageConfig.Flapping
+	type plain FlappingConfig
+	return unmarshal((*plain)(c))
 }
 
 // AggregationConfig says which alerts make one incident: alerts on the same
@@ -301,6 +311,14 @@ func (r *SuppressRule) UnmarshalYAML(unmarshal func(any) error) error {
 	return nil
 }
 
+// UnmarshalYAML implements yaml.Unmarshaler: keys not given keep their
+// defaults.
+func (c *AggregationConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultTriageConfig.Aggregation
+	type plain AggregationConfig
+	return unmarshal((*plain)(c))
+}
+
 // DefaultTriageConfig is the default triage section.
 var DefaultTriageConfig = TriageConfig{
 	DedupWindow: model.Duration(5 * time.Minute),
@@ -331,9 +349,23 @@ func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	// Entries are decoded on their own, then laid over a copy of the
 	// defaults: the defaults' map is never written to.
 	c.SeverityScores = nil
+	// The nested sections are pointers here so that one present without
+	// a value ("flapping:") keeps its defaults rather than zeroes.
 	type plain TriageConfig
-	if err := unmarshal((*plain)(c)); err != nil {
+	raw := struct {
+		plain       `yaml:",inline"`
+		Flapping    *FlappingConfig    `yaml:"flapping"`
+		Aggregation *AggregationConfig `yaml:"aggregation"`
+	}{plain: plain(*c)}
+	if err := unmarshal(&raw); err != nil {
 		return inSection("triage", err)
+	}
+	*c = TriageConfig(raw.plain)
+	if raw.Flapping != nil {
+		c.Flapping = *raw.Flapping
+	}
+	if raw.Aggregation != nil {
+		c.Aggregation = *raw.Aggregation
 	}
 	scores := maps.Clone(DefaultTriageConfig.SeverityScores)
 	maps.Copy(scores, c.SeverityScores)
@@ -357,10 +389,6 @@ func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		return fmt.Errorf("triage.flapping.high_threshold: %v is not within (0, 1]", c.Flapping.HighThreshold)
 	case c.Flapping.LowThreshold < 0 || c.Flapping.LowThreshold >= c.Flapping.HighThreshold:
 		return fmt.Errorf("triage.flapping.low_threshold: %v must be at least 0 and below high_threshold %v", c.Flapping.LowThreshold, c.Flapping.HighThreshold)
-	case c.Aggregation.Window < 0:
-		return errors.New("triage.aggregation.window: must not be negative")
-	case c.Aggregation.GracePeriod < 0:
-		return errors.New("triage.aggregation.grace_period: must not be negative")
 	}
 	for i, l := range c.Aggregation.By {
 		if !model.LabelName(l).IsValid() {

@@ -44,6 +44,8 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, DefaultStorageConfig, cfg.Storage)
 	require.Equal(t, DefaultIntakeConfig, cfg.Intake)
 	require.Equal(t, DefaultPrometheusConfig.Timeout, cfg.Prometheus.Timeout)
+	require.Equal(t, DefaultTriageConfig.Flapping, cfg.Triage.Flapping)
+	require.Equal(t, DefaultTriageConfig.Aggregation, cfg.Triage.Aggregation)
 
 	// A section that is present but sparse gets the defaults for the rest.
 	cfg, err = Load([]byte("forward:\n  concurrency: 3\n"), t.TempDir())
@@ -82,6 +84,10 @@ func TestFullConfig(t *testing.T) {
 	require.Equal(t, "db-maintenance", cfg.Triage.Suppress[1].Name)
 	require.Equal(t, `severity=~"warning|info"`, cfg.Triage.Suppress[1].Matchers[1].String())
 	require.Equal(t, []string{"weekend-nights"}, cfg.Triage.Suppress[1].TimeIntervals)
+	require.Equal(t, FlappingConfig{Enabled: true, Window: model.Duration(2 * time.Hour), Buckets: 20, HighThreshold: 0.5, LowThreshold: 0.15},
+		cfg.Triage.Flapping, "the keys not given keep their defaults")
+	require.Equal(t, AggregationConfig{Window: model.Duration(30 * time.Minute), By: []string{"cluster", "team"}, GracePeriod: model.Duration(10 * time.Minute)},
+		cfg.Triage.Aggregation)
 	require.Equal(t, StorageConfig{Path: "/var/lib/augur", Retention: model.Duration(720 * time.Hour)}, cfg.Storage)
 
 	require.Equal(t, []string{filepath.Join(dir, "templates", "*.tmpl")}, cfg.Templates)
@@ -105,7 +111,7 @@ func TestFullConfig(t *testing.T) {
 }
 
 func TestBadConfigs(t *testing.T) {
-	for file, want := range map[string][]string{
+	cases := map[string][]string{
 		"unknown-top-level":           {"line 2: triage_rules: unknown field"},
 		"unknown-augur-key":           {"line 2: forward.timout: unknown field"},
 		"unknown-receiver-key":        {"receivers[0].webhook_configs[0].urll: unknown field"},
@@ -129,8 +135,12 @@ func TestBadConfigs(t *testing.T) {
 		"flow-style-unknown":          {"line 1: forward.timout: unknown field"},
 		"key-set-twice":               {"line 3: forward.timeout: key set twice"},
 		"ambiguous-unknown-field":     {"receivers[0].webhook_configs[0].channel: unknown field"},
+		"flapping-thresholds":         {"triage.flapping.low_threshold: 0.6 must be at least 0 and below high_threshold 0.3"},
+		"flapping-buckets":            {"triage.flapping.buckets: 1 is not within [2, 1000]"},
+		"aggregation-bad-label":       {`triage.aggregation.by[1]: "" is not a valid label name`},
 		"missing-prometheus-password": {"prometheus.http_config.basic_auth.password_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
-	} {
+	}
+	for file, want := range cases {
 		t.Run(file, func(t *testing.T) {
 			path := filepath.Join("testdata", file+".bad.yml")
 			_, err := LoadFile(path)
@@ -143,7 +153,7 @@ func TestBadConfigs(t *testing.T) {
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yml"))
 	require.NoError(t, err)
-	require.Len(t, files, 24, "every bad fixture has a case above")
+	require.Len(t, files, len(cases), "every bad fixture has a case above")
 }
 
 // Loading must never change the defaults that the next load starts from.

@@ -33,9 +33,26 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  intake:     auth %s, max body %d bytes\n", intakeAuth(cfg.Intake), cfg.Intake.MaxBodyBytes)
 	fmt.Fprintf(stdout, "  forward:    timeout %s, backoff %s..%s, concurrency %d\n",
 		cfg.Forward.Timeout, cfg.Forward.InitialBackoff, cfg.Forward.MaxBackoff, cfg.Forward.Concurrency)
+	fmt.Fprintf(stdout, "  triage:     %s\n", triageSummary(cfg.Triage))
 	fmt.Fprintf(stdout, "  enrich:     deadline %s\n", cfg.Enrich.Deadline)
 	fmt.Fprintf(stdout, "  storage:    retention %s\n", time.Duration(cfg.Storage.Retention))
 	return 0
+}
+
+// triageSummary reads "dedup 5m, 2 suppress rule(s), min score 0,
+// flapping 0.3/0.15 over 1h, incidents by service within 15m, grace 10m".
+func triageSummary(c config.TriageConfig) string {
+	s := fmt.Sprintf("dedup %s, %d suppress rule(s), min score %g", c.DedupWindow, len(c.Suppress), c.MinScore)
+	if c.Flapping.Enabled {
+		s += fmt.Sprintf(", flapping %g/%g over %s", c.Flapping.HighThreshold, c.Flapping.LowThreshold, c.Flapping.Window)
+	} else {
+		s += ", flap damping off"
+	}
+	s += fmt.Sprintf(", incidents by service within %s", c.Aggregation.Window)
+	if len(c.Aggregation.By) > 0 {
+		s += " or by " + strings.Join(c.Aggregation.By, ",")
+	}
+	return s + fmt.Sprintf(", grace %s", c.Aggregation.GracePeriod)
 }
 
 func intakeAuth(c config.IntakeConfig) string {
