@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/common/model"
 
 	"github.com/augur-sre/augur/config"
@@ -13,13 +14,74 @@ import (
 	"github.com/augur-sre/augur/receiver/triage"
 )
 
+// flapCacheSize bounds the flap histories kept in memory.
+const flapCacheSize = 1 << 16
+
+// flapCache keeps flap histories as stored, so that the common case, an
+// alert seen before, costs no read. Processing and settling are the only
+// writers of histories, and keep it in step with the store; what it lost
+// to its bound is read again.
+type flapCache struct {
+	lru *lru.Cache[flapKey, store.Flap]
+}
+
+type flapKey struct{ receiver, fingerprint string }
+
+func newFlapCache() flapCache {
+	c, err := lru.New[flapKey, store.Flap](flapCacheSize)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return flapCache{lru: c}
+}
+
+// get returns the stored histories of a receiver's alerts, by fingerprint;
+// alerts never seen have a zero history.
+func (c flapCache) get(ctx context.Context, st *store.Store, receiver string, fps []string) (map[string]store.Flap, error) {
+	out := make(map[string]store.Flap, len(fps))
+	var missing []string
+	for _, fp := range fps {
+		if f, ok := c.lru.Get(flapKey{receiver, fp}); ok {
+			out[fp] = f
+		} else {
+			missing = append(missing, fp)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := st.Flaps(ctx, receiver, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, fp := range missing {
+		out[fp] = read[fp]
+		c.lru.Add(flapKey{receiver, fp}, read[fp])
+	}
+	return out, nil
+}
+
+// stored records histories that were committed to the store.
+func (c flapCache) stored(receiver string, flaps map[string]store.Flap) {
+	for fp, f := range flaps {
+		c.lru.Add(flapKey{receiver, fp}, f)
+	}
+}
+
+// forget drops histories that the store changed.
+func (c flapCache) forget(receiver string, fps []string) {
+	for _, fp := range fps {
+		c.lru.Remove(flapKey{receiver, fp})
+	}
+}
+
 // flapOutcome is what flap damping made of one alert of a notification.
 type flapOutcome struct {
-	// save is its history to store; announced, whether a notification had
-	// said it flaps before this one.
-	save      store.Flap
-	announced bool
-	rate      float64
+	// before is its history as stored, save as it is to be stored;
+	// announced, whether a notification had said it flaps before this one.
+	before, save store.Flap
+	announced    bool
+	rate         float64
 	// held: its change is held, a notification having said it flaps.
 	held bool
 	// note is the augur_flapping annotation and part its enrichment, when
@@ -72,17 +134,18 @@ func (r *Receiver) flaps(ctx context.Context, st *state, n store.Notification, g
 		return out, nil
 	}
 	policy := flapPolicy(&c)
-	known, err := r.store.Flaps(ctx, n.Receiver, fps)
+	known, err := r.flapCache.get(ctx, r.store, n.Receiver, fps)
 	if err != nil {
 		return nil, err
 	}
 	for i, a := range group {
-		h := history(known[fps[i]])
+		before := known[fps[i]]
+		h := history(before)
 		if n.Kind != store.KindSettled {
 			h = h.Observe(a, n.ReceivedAt, policy)
 		}
 		rate, _ := h.Evaluate(n.ReceivedAt, policy)
-		o := flapOutcome{rate: rate, announced: h.Announced}
+		o := flapOutcome{before: before, rate: rate, announced: h.Announced}
 		switch {
 		case h.Flapping && !h.Announced:
 			h.Announced = true
@@ -126,6 +189,7 @@ func (r *Receiver) settleFlapping(ctx context.Context, now time.Time) error {
 		if err := r.store.Settle(ctx, k.receiver, k.group, fps, now); err != nil {
 			return err
 		}
+		r.flapCache.forget(k.receiver, fps)
 	}
 	if len(settled) > 0 {
 		wake(r.wakeProcess)

@@ -209,7 +209,9 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	}
 	out := store.Outcome{Incident: joined.ID, Decision: string(decision), Signature: uint64(sig), Flaps: map[string]store.Flap{}}
 	for i, f := range flaps {
-		out.Flaps[fps[i]] = f.save
+		if !f.save.Equal(f.before) {
+			out.Flaps[fps[i]] = f.save
+		}
 	}
 	var names []string
 	if decision == triage.Forward {
@@ -262,6 +264,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	if err := r.store.Processed(ctx, n.ID, out, names, r.now()); err != nil {
 		return Triaged{}, err
 	}
+	r.flapCache.stored(n.Receiver, out.Flaps)
 	r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(group) - len(held)))
 	for d, count := range res.Held {
 		r.metrics.triage.WithLabelValues(string(d)).Add(float64(count))
@@ -297,22 +300,23 @@ func (r *Receiver) score(ctx context.Context, st *state, group []model.Alert, fp
 			firing[a.Labels[label]]++
 		}
 	}
-	elsewhere := map[model.LabelValue]int{}
-	for svc := range firing {
-		if svc == "" {
-			continue
+	// Where the notification itself has enough agreeing alerts, more
+	// elsewhere would not count: those services are not looked up.
+	var services []string
+	for svc, n := range firing {
+		if svc != "" && n <= triage.AgreementFull {
+			services = append(services, string(svc))
 		}
-		count, err := r.store.FiringOnService(ctx, string(svc), fps)
-		if err != nil {
-			return nil, err
-		}
-		elsewhere[svc] = count
+	}
+	elsewhere, err := r.store.FiringOnServices(ctx, services, fps, triage.AgreementFull)
+	if err != nil {
+		return nil, err
 	}
 	scores := make([]triage.Score, len(group))
 	for i, a := range group {
 		var e triage.Evidence
 		if svc := a.Labels[label]; svc != "" {
-			e.Agreeing = firing[svc] + elsewhere[svc]
+			e.Agreeing = firing[svc] + elsewhere[string(svc)]
 			if a.EndsAt.IsZero() {
 				e.Agreeing-- // not itself
 			}

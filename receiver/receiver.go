@@ -60,6 +60,7 @@ type Receiver struct {
 	// apiSuppressionMatchers caches the parsed matchers of suppressions
 	// made through the API, by id.
 	apiSuppressionMatchers sync.Map
+	flapCache              flapCache
 
 	wakeProcess chan struct{}
 	wakeDeliver chan struct{}
@@ -93,6 +94,7 @@ func New(o Options) *Receiver {
 		externalURL: o.ExternalURL,
 		wakeProcess: make(chan struct{}, 1),
 		wakeDeliver: make(chan struct{}, 1),
+		flapCache:   newFlapCache(),
 	}
 	r.metrics = newMetrics(o.Registry, o.Store, o.Now)
 	return r

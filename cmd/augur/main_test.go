@@ -22,9 +22,9 @@ func TestCLI(t *testing.T) {
 			stdout: []string{"SUCCESS: ../../examples/augur.yml is valid augur config", "- demo: webhook×1", "enrich:     deadline 2s"},
 		},
 		{
-			name:   "check the team example",
-			args:   []string{"check", "config", "../../examples/augur-team.yml"},
-			code:   0,
+			name: "check the team example",
+			args: []string{"check", "config", "../../examples/augur-team.yml"},
+			code: 0,
 			stdout: []string{"- team-default: pagerduty×1, slack×1", "intake:     auth bearer token",
 				"triage:     dedup 5m, 1 suppress rule(s), min score 0.2, flapping 0.3/0.15 over 1h, incidents by service within 15m or by dependency, grace 10m"},
 		},

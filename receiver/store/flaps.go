@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -18,6 +19,12 @@ type Flap struct {
 	Changes   []int64
 	Flapping  bool
 	Announced bool
+}
+
+// Equal reports whether two histories are the same.
+func (f Flap) Equal(g Flap) bool {
+	return f.Status == g.Status && f.StartsAt.Equal(g.StartsAt) && slices.Equal(f.Changes, g.Changes) &&
+		f.Flapping == g.Flapping && f.Announced == g.Announced
 }
 
 // FlapKey names an alert at a receiver, with the alert group it came in.
@@ -67,23 +74,17 @@ func scanFlap(row scanner, extra ...any) (string, Flap, error) {
 	return fp, f, nil
 }
 
-func saveFlap(ctx context.Context, tx *sql.Tx, k FlapKey, f Flap, now time.Time) error {
-	changes, err := json.Marshal(f.Changes)
-	if err != nil {
-		return fmt.Errorf("encode flap history of %s: %w", k.Fingerprint, err)
-	}
-	_, err = tx.ExecContext(ctx,
-		`INSERT INTO flaps (receiver, fingerprint, group_key, status, starts_at, changes, flapping, announced, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		 ON CONFLICT (receiver, fingerprint) DO UPDATE SET
-		   group_key = excluded.group_key, status = excluded.status, starts_at = excluded.starts_at,
-		   changes = excluded.changes, flapping = excluded.flapping, announced = excluded.announced,
-		   updated_at = excluded.updated_at`,
-		k.Receiver, k.Fingerprint, k.GroupKey, f.Status, f.StartsAt.UnixMilli(), string(changes), f.Flapping, f.Announced, now.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("save flap history of %s: %w", k.Fingerprint, err)
-	}
-	return nil
+const saveFlapSQL = `INSERT INTO flaps (receiver, fingerprint, group_key, status, starts_at, changes, flapping, announced, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (receiver, fingerprint) DO UPDATE SET
+	  group_key = excluded.group_key, status = excluded.status, starts_at = excluded.starts_at,
+	  changes = excluded.changes, flapping = excluded.flapping, announced = excluded.announced,
+	  updated_at = excluded.updated_at`
+
+// flapArgs are saveFlapSQL's arguments.
+func flapArgs(k FlapKey, f Flap, now time.Time) []any {
+	changes, _ := json.Marshal(f.Changes) //nolint:errcheck // []int64 always encodes.
+	return []any{k.Receiver, k.Fingerprint, k.GroupKey, f.Status, f.StartsAt.UnixMilli(), string(changes), f.Flapping, f.Announced, now.UnixMilli()}
 }
 
 // FlappingAlert is an alert that is flapping, with its history.

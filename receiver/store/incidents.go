@@ -24,7 +24,7 @@ type IncidentAlert struct {
 	StartsAt    time.Time
 	EndsAt      time.Time // zero while firing
 	// JoinedAt is when the alert joined the incident; UpdatedAt, when a
-	// notification last said something of it.
+	// notification last changed its state.
 	JoinedAt  time.Time
 	UpdatedAt time.Time
 	Priority  string
@@ -113,8 +113,7 @@ func Title(services, names []string) string {
 
 // incidentColumns are what scanIncident reads, from incidents i.
 const incidentColumns = `i.id, i.receiver, i.group_key, i.title, i.services, i.priority, i.opened_at, i.quiet_since, i.resolved_at,
-	(SELECT COUNT(*) FROM incident_alerts a WHERE a.incident_id = i.id),
-	(SELECT COUNT(*) FROM incident_alerts a WHERE a.incident_id = i.id AND a.firing = 1)`
+	i.alert_count, i.firing_count`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -130,12 +129,7 @@ func scanIncident(row scanner, extra ...any) (Incident, error) {
 	if err := row.Scan(incidentAndExtra...); err != nil {
 		return inc, err
 	}
-	if services != "" {
-		if err := json.Unmarshal([]byte(services), &inc.Services); err != nil {
-			// Version 1 stores kept a single service, as is.
-			inc.Services = []string{services}
-		}
-	}
+	inc.Services = jsonList(services)
 	inc.OpenedAt = time.UnixMilli(opened)
 	inc.QuietSince = optionalMilli(quiet)
 	inc.ResolvedAt = optionalMilli(resolved)
@@ -181,31 +175,39 @@ func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
 	for i, a := range j.Alerts {
 		fps[i] = a.Fingerprint
 	}
-	byAlert := `SELECT i.id FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
-		WHERE a.fingerprint IN (` + placeholders(len(fps)) + `)`
+	// The open incident that has one of the alerts already, and the states
+	// it has of them.
+	id, known, err := openIncidentOf(ctx, tx, fps)
+	if err != nil {
+		return Joined{}, err
+	}
 	candidates := []struct {
 		ok    bool
 		query string
 		args  []any
 	}{
-		{true, byAlert + ` AND i.resolved_at IS NULL ORDER BY i.opened_at LIMIT 1`, anys(fps)},
-		{firing && j.AggKey != "",
+		{id == "" && firing && j.AggKey != "",
 			`SELECT id FROM incidents WHERE resolved_at IS NULL AND agg_key = ? ORDER BY opened_at LIMIT 1`,
 			[]any{j.AggKey}},
-		{firing && len(j.Services) > 0,
+		{id == "" && firing && len(j.Services) > 0,
 			`SELECT i.id FROM incidents i JOIN incident_alerts a ON a.incident_id = i.id
 			 WHERE i.resolved_at IS NULL AND i.last_firing_at >= ? AND a.service IN (` + placeholders(len(j.Services)) + `)
 			 ORDER BY i.opened_at LIMIT 1`,
 			append([]any{j.Since.UnixMilli()}, anys(j.Services)...)},
-		{!firing, byAlert + ` ORDER BY i.opened_at DESC LIMIT 1`, anys(fps)},
+		{id == "" && !firing,
+			`SELECT i.id FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
+			 WHERE a.fingerprint IN (` + placeholders(len(fps)) + `) ORDER BY i.opened_at DESC LIMIT 1`,
+			anys(fps)},
 	}
-	var id string
 	for _, c := range candidates {
 		if !c.ok {
 			continue
 		}
 		err := tx.QueryRowContext(ctx, c.query, c.args...).Scan(&id)
 		if err == nil {
+			if known, err = incidentAlertStates(ctx, tx, id, fps); err != nil {
+				return Joined{}, err
+			}
 			break
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -224,30 +226,38 @@ func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
 		return Joined{}, fmt.Errorf("read incident %s: %w", id, err)
 	}
 
-	known := map[string]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT fingerprint FROM incident_alerts WHERE incident_id = ? AND fingerprint IN (`+
-		placeholders(len(fps))+`)`, append([]any{id}, anys(fps)...)...)
+	upsert, err := tx.PrepareContext(ctx, upsertAlertSQL)
 	if err != nil {
-		return Joined{}, fmt.Errorf("read alerts of incident %s: %w", id, err)
+		return Joined{}, fmt.Errorf("prepare: %w", err)
 	}
-	for rows.Next() {
-		var fp string
-		if err := rows.Scan(&fp); err != nil {
-			rows.Close()
-			return Joined{}, fmt.Errorf("read alerts of incident %s: %w", id, err)
-		}
-		known[fp] = true
-	}
-	rows.Close()
+	defer upsert.Close()
+	var d incidentDelta
 	for _, a := range j.Alerts {
-		if !known[a.Fingerprint] {
+		prev, ok := known[a.Fingerprint]
+		switch {
+		case !ok:
 			out.New = append(out.New, a)
+			d.alerts++
+			d.names = append(d.names, a.Name)
+			d.services = append(d.services, a.Service)
+		case prev.same(a):
+			// Nothing to record: a repeat, or the same alert in another
+			// group's notification.
+			continue
+		case prev.firing:
+			d.firing--
 		}
-		if err := upsertAlert(ctx, tx, id, a, j.Now); err != nil {
+		if a.Firing {
+			d.firing++
+		}
+		if a.Priority != "" && (d.priority == "" || a.Priority < d.priority) {
+			d.priority = a.Priority
+		}
+		if err := upsertAlert(ctx, upsert, id, a, j.Now); err != nil {
 			return Joined{}, err
 		}
 	}
-	if err := updateIncident(ctx, tx, id, firing, j.Grace, j.Now); err != nil {
+	if err := updateIncident(ctx, tx, id, d, firing, j.Grace, j.Now); err != nil {
 		return Joined{}, err
 	}
 	if out.Incident, err = scanIncident(tx.QueryRowContext(ctx,
@@ -277,7 +287,14 @@ func openIncident(ctx context.Context, tx *sql.Tx, j Join) (string, error) {
 	return id, nil
 }
 
-func upsertAlert(ctx context.Context, tx *sql.Tx, id string, a IncidentAlert, now time.Time) error {
+const upsertAlertSQL = `INSERT INTO incident_alerts (incident_id, fingerprint, alertname, service, labels, firing, starts_at, ends_at, joined_at, updated_at, priority)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
+	  firing = excluded.firing, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+	  updated_at = excluded.updated_at,
+	  priority = CASE WHEN excluded.priority = '' THEN priority ELSE excluded.priority END`
+
+func upsertAlert(ctx context.Context, stmt *sql.Stmt, id string, a IncidentAlert, now time.Time) error {
 	labels, err := json.Marshal(a.Labels)
 	if err != nil {
 		return fmt.Errorf("encode labels of alert %s: %w", a.Fingerprint, err)
@@ -286,14 +303,7 @@ func upsertAlert(ctx context.Context, tx *sql.Tx, id string, a IncidentAlert, no
 	if !a.EndsAt.IsZero() {
 		ends = sql.NullInt64{Int64: a.EndsAt.UnixMilli(), Valid: true}
 	}
-	_, err = tx.ExecContext(ctx,
-		`INSERT INTO incident_alerts (incident_id, fingerprint, alertname, service, labels, firing, starts_at, ends_at, joined_at, updated_at, priority)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		 ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
-		   firing = excluded.firing, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-		   updated_at = excluded.updated_at,
-		   priority = CASE WHEN excluded.priority = '' THEN priority ELSE excluded.priority END`,
-		id, a.Fingerprint, a.Name, a.Service, string(labels), a.Firing, a.StartsAt.UnixMilli(), ends,
+	_, err = stmt.ExecContext(ctx, id, a.Fingerprint, a.Name, a.Service, string(labels), a.Firing, a.StartsAt.UnixMilli(), ends,
 		now.UnixMilli(), now.UnixMilli(), a.Priority)
 	if err != nil {
 		return fmt.Errorf("record alert %s on incident %s: %w", a.Fingerprint, id, err)
@@ -301,55 +311,143 @@ func upsertAlert(ctx context.Context, tx *sql.Tx, id string, a IncidentAlert, no
 	return nil
 }
 
-// updateIncident recomputes an incident's title, services, priority and
-// quiet time from its alerts.
-func updateIncident(ctx context.Context, tx *sql.Tx, id string, firing bool, grace time.Duration, now time.Time) error {
-	rows, err := tx.QueryContext(ctx,
-		`SELECT alertname, service, firing, priority FROM incident_alerts WHERE incident_id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("read alerts of incident %s: %w", id, err)
+// alertState is what an incident records of an alert's state.
+type alertState struct {
+	firing   bool
+	starts   int64
+	ends     sql.NullInt64
+	priority string
+}
+
+// same reports whether a says nothing new of the alert.
+func (st alertState) same(a IncidentAlert) bool {
+	var ends sql.NullInt64
+	if !a.EndsAt.IsZero() {
+		ends = sql.NullInt64{Int64: a.EndsAt.UnixMilli(), Valid: true}
 	}
+	return st.firing == a.Firing && st.starts == a.StartsAt.UnixMilli() && st.ends == ends &&
+		(a.Priority == "" || a.Priority == st.priority)
+}
+
+// incidentAlertStates returns the states of the given alerts that the
+// incident has, by fingerprint.
+func incidentAlertStates(ctx context.Context, tx *sql.Tx, id string, fps []string) (map[string]alertState, error) {
+	_, states, err := alertStates(ctx, tx, `a.incident_id = ?`, id, fps)
+	return states, err
+}
+
+// openIncidentOf returns the oldest open incident that has one of the
+// given alerts, and the states it has of them; "" if there is none.
+func openIncidentOf(ctx context.Context, tx *sql.Tx, fps []string) (string, map[string]alertState, error) {
+	return alertStates(ctx, tx, `i.resolved_at IS NULL`, nil, fps)
+}
+
+// alertStates reads the given alerts of the incidents that match where
+// (with its argument, if not nil), and returns the oldest such incident
+// and the states it has of them.
+func alertStates(ctx context.Context, tx *sql.Tx, where string, arg any, fps []string) (string, map[string]alertState, error) {
+	args := anys(fps)
+	if arg != nil {
+		args = append(args, arg)
+	}
+	rows, err := tx.QueryContext(ctx,
+		`SELECT a.incident_id, i.opened_at, a.fingerprint, a.firing, a.starts_at, a.ends_at, a.priority
+		 FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
+		 WHERE a.fingerprint IN (`+placeholders(len(fps))+`) AND `+where, args...)
+	if err != nil {
+		return "", nil, fmt.Errorf("read alerts of incidents: %w", err)
+	}
+	defer rows.Close()
 	var (
-		names, services []string
-		priority        string
-		anyFiring       bool
+		id     string
+		oldest int64
+		byID   = map[string]map[string]alertState{}
 	)
 	for rows.Next() {
 		var (
-			name, svc, prio string
-			f               bool
+			inc, fp string
+			opened  int64
+			st      alertState
 		)
-		if err := rows.Scan(&name, &svc, &f, &prio); err != nil {
-			rows.Close()
-			return fmt.Errorf("read alerts of incident %s: %w", id, err)
+		if err := rows.Scan(&inc, &opened, &fp, &st.firing, &st.starts, &st.ends, &st.priority); err != nil {
+			return "", nil, fmt.Errorf("read alerts of incidents: %w", err)
 		}
-		if name != "" && !slices.Contains(names, name) {
-			names = append(names, name)
+		if byID[inc] == nil {
+			byID[inc] = map[string]alertState{}
 		}
+		byID[inc][fp] = st
+		if id == "" || opened < oldest || (opened == oldest && inc < id) {
+			id, oldest = inc, opened
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, fmt.Errorf("read alerts of incidents: %w", err)
+	}
+	if byID[id] == nil {
+		return id, map[string]alertState{}, nil
+	}
+	return id, byID[id], nil
+}
+
+// incidentDelta is what a notification's alerts change of their incident:
+// alerts and firing alerts added (firing may be negative), the names and
+// services of new alerts, and their highest priority.
+type incidentDelta struct {
+	alerts, firing  int
+	names, services []string
+	priority        string
+}
+
+// updateIncident applies a delta to an incident: its counts, title,
+// services, priority and quiet time. Alerts never leave an incident, so its
+// names and services only grow, and its priority is the highest any of its
+// alerts had.
+func updateIncident(ctx context.Context, tx *sql.Tx, id string, d incidentDelta, firing bool, grace time.Duration, now time.Time) error {
+	var (
+		namesJSON, servicesJSON, priority string
+		names, services                   []string
+		firingCount                       int
+	)
+	err := tx.QueryRowContext(ctx, `SELECT names, services, priority, firing_count FROM incidents WHERE id = ?`, id).
+		Scan(&namesJSON, &servicesJSON, &priority, &firingCount)
+	if err != nil {
+		return fmt.Errorf("read incident %s: %w", id, err)
+	}
+	names, services = jsonList(namesJSON), jsonList(servicesJSON)
+	for _, n := range d.names {
+		if n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, svc := range d.services {
 		if svc != "" && !slices.Contains(services, svc) {
 			services = append(services, svc)
 		}
-		// "P1" < "P2" < ...: the highest priority is the least string.
-		if prio != "" && (priority == "" || prio < priority) {
-			priority = prio
-		}
-		anyFiring = anyFiring || f
 	}
-	rows.Close()
 	slices.Sort(names)
 	slices.Sort(services)
-	svcJSON, err := json.Marshal(services)
+	if d.priority != "" && (priority == "" || d.priority < priority) {
+		priority = d.priority // "P1" < "P2" < ...
+	}
+	anyFiring := firingCount+d.firing > 0
+	nb, err := json.Marshal(names)
 	if err != nil {
-		return fmt.Errorf("encode services of incident %s: %w", id, err)
+		return fmt.Errorf("encode incident %s: %w", id, err)
+	}
+	sb, err := json.Marshal(services)
+	if err != nil {
+		return fmt.Errorf("encode incident %s: %w", id, err)
 	}
 	ms := now.UnixMilli()
 	_, err = tx.ExecContext(ctx,
-		`UPDATE incidents SET title = ?, services = ?, service = ?, priority = ?,
+		`UPDATE incidents SET title = ?, names = ?, services = ?, service = ?, priority = ?,
+		   alert_count = alert_count + ?, firing_count = firing_count + ?,
 		   last_firing_at = CASE WHEN ? THEN ? ELSE last_firing_at END,
 		   quiet_since = CASE WHEN ? THEN NULL ELSE COALESCE(quiet_since, ?) END,
 		   resolved_at = CASE WHEN NOT ? AND ? AND resolved_at IS NULL THEN ? ELSE resolved_at END
 		 WHERE id = ?`,
-		Title(services, names), string(svcJSON), singleOrEmpty(services), priority,
+		Title(services, names), string(nb), string(sb), singleOrEmpty(services), priority,
+		d.alerts, d.firing,
 		firing, ms,
 		anyFiring, ms,
 		anyFiring, grace == 0, ms,
@@ -358,6 +456,17 @@ func updateIncident(ctx context.Context, tx *sql.Tx, id string, firing bool, gra
 		return fmt.Errorf("update incident %s: %w", id, err)
 	}
 	return nil
+}
+
+// jsonList decodes a JSON list of strings as stored, "" being empty.
+func jsonList(s string) []string {
+	var out []string
+	if s != "" {
+		if err := json.Unmarshal([]byte(s), &out); err != nil {
+			return []string{s}
+		}
+	}
+	return out
 }
 
 func singleOrEmpty(s []string) string {
@@ -397,19 +506,48 @@ func (s *Store) ResolveQuiet(ctx context.Context, grace time.Duration, now time.
 	return ids, nil
 }
 
-// FiringOnService counts the firing alerts of open incidents on a service,
-// but for the given ones.
-func (s *Store) FiringOnService(ctx context.Context, service string, except []string) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx,
-		`SELECT COUNT(DISTINCT a.fingerprint) FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
-		 WHERE i.resolved_at IS NULL AND a.service = ? AND a.firing = 1
-		   AND a.fingerprint NOT IN (`+placeholders(len(except))+`)`,
-		append([]any{service}, anys(except)...)...).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count firing alerts of %q: %w", service, err)
+// FiringOnServices counts, per service, the firing alerts on the given
+// services but for the given ones, up to limit: enough to know whether
+// at least limit agree. A firing alert is always on an open incident.
+func (s *Store) FiringOnServices(ctx context.Context, services, except []string, limit int) (map[string]int, error) {
+	out := map[string]int{}
+	if len(services) == 0 {
+		return out, nil
 	}
-	return n, nil
+	// The excepted alerts recorded firing, by service, are counted and
+	// taken off, rather than excluded from every count.
+	excepted := map[string]int{}
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT service FROM incident_alerts WHERE firing = 1 AND fingerprint IN (`+placeholders(len(except))+`)`, anys(except)...)
+	if err != nil {
+		return nil, fmt.Errorf("count firing alerts by service: %w", err)
+	}
+	for rows.Next() {
+		var svc string
+		if err := rows.Scan(&svc); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("count firing alerts by service: %w", err)
+		}
+		excepted[svc]++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count firing alerts by service: %w", err)
+	}
+	stmt, err := s.db.PrepareContext(ctx,
+		`SELECT COUNT(*) FROM (SELECT 1 FROM incident_alerts WHERE service = ? AND firing = 1 LIMIT ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("count firing alerts by service: %w", err)
+	}
+	defer stmt.Close()
+	for _, svc := range services {
+		var n int
+		if err := stmt.QueryRowContext(ctx, svc, limit+excepted[svc]).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count firing alerts of %q: %w", svc, err)
+		}
+		out[svc] = max(n-excepted[svc], 0)
+	}
+	return out, nil
 }
 
 // IncidentFilter selects incidents to list.

@@ -119,9 +119,12 @@ func TestJoinIncident(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"inc-2026-11-28-0003"}, summaryIDs(byService))
 
-	n, err := s.FiringOnService(ctx, "checkout", []string{"a1"})
+	n, err := s.FiringOnServices(ctx, []string{"checkout", "payment", "db"}, []string{"a1"}, 3)
 	require.NoError(t, err)
-	require.Equal(t, 3, n, "a2, c1 and d1")
+	require.Equal(t, map[string]int{"checkout": 3, "payment": 1, "db": 1}, n, "checkout: a2, c1 and d1")
+	n, err = s.FiringOnServices(ctx, []string{"checkout"}, nil, 2)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"checkout": 2}, n, "counted up to the limit")
 }
 
 func summaryIDs(list []IncidentSummary) []string {

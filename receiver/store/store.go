@@ -14,8 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -98,11 +100,16 @@ CREATE TABLE sent_alerts (
 	// (kind) and the material part of their enrichment.
 	`
 ALTER TABLE incidents ADD COLUMN services TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN names TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN alert_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN firing_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE incidents ADD COLUMN priority TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN agg_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN last_firing_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE incidents ADD COLUMN quiet_since INTEGER;
-UPDATE incidents SET services = service, last_firing_at = opened_at;
+UPDATE incidents SET services = json_array(service), names = json_array(title), last_firing_at = opened_at
+	WHERE service != '';
+UPDATE incidents SET names = json_array(title), last_firing_at = opened_at WHERE service = '';
 UPDATE incidents SET quiet_since = resolved_at WHERE resolved_at IS NOT NULL;
 CREATE INDEX incidents_agg_key ON incidents (agg_key, resolved_at);
 CREATE INDEX incidents_quiet ON incidents (resolved_at, quiet_since);
@@ -312,23 +319,22 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 	if err != nil {
 		return fmt.Errorf("mark notification %d processed: %w", id, err)
 	}
-	for _, fp := range o.Fired {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT OR IGNORE INTO sent_alerts (receiver, fingerprint, sent_at) VALUES (?, ?, ?)`,
-			receiver, fp, now.UnixMilli()); err != nil {
-			return fmt.Errorf("record firing alert %s sent: %w", fp, err)
-		}
+	err = execEach(ctx, tx, `INSERT OR IGNORE INTO sent_alerts (receiver, fingerprint, sent_at) VALUES (?, ?, ?)`,
+		len(o.Fired), func(i int) []any { return []any{receiver, o.Fired[i], now.UnixMilli()} })
+	if err != nil {
+		return fmt.Errorf("record firing alerts sent: %w", err)
 	}
-	for _, fp := range o.Resolved {
-		if _, err := tx.ExecContext(ctx,
-			`DELETE FROM sent_alerts WHERE receiver = ? AND fingerprint = ?`, receiver, fp); err != nil {
-			return fmt.Errorf("record resolved alert %s sent: %w", fp, err)
-		}
+	err = execEach(ctx, tx, `DELETE FROM sent_alerts WHERE receiver = ? AND fingerprint = ?`,
+		len(o.Resolved), func(i int) []any { return []any{receiver, o.Resolved[i]} })
+	if err != nil {
+		return fmt.Errorf("record resolved alerts sent: %w", err)
 	}
-	for fp, f := range o.Flaps {
-		if err := saveFlap(ctx, tx, FlapKey{Receiver: receiver, GroupKey: groupKey, Fingerprint: fp}, f, now); err != nil {
-			return err
-		}
+	fps := slices.Sorted(maps.Keys(o.Flaps))
+	err = execEach(ctx, tx, saveFlapSQL, len(fps), func(i int) []any {
+		return flapArgs(FlapKey{Receiver: receiver, GroupKey: groupKey, Fingerprint: fps[i]}, o.Flaps[fps[i]], now)
+	})
+	if err != nil {
+		return fmt.Errorf("save flap histories: %w", err)
 	}
 	for _, integ := range integrations {
 		if _, err := tx.ExecContext(ctx,
@@ -340,6 +346,25 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit notification %d: %w", id, err)
+	}
+	return nil
+}
+
+// execEach runs query n times in tx, with the arguments args(i), prepared
+// once.
+func execEach(ctx context.Context, tx *sql.Tx, query string, n int, args func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -22,9 +22,9 @@ type Score struct {
 	Parts    map[string]float64
 }
 
-// agreementFull is how many other alerts on the same service make the
-// agreement part whole.
-const agreementFull = 3
+// AgreementFull is how many other alerts on the same service make the
+// agreement part whole: more agree no more.
+const AgreementFull = 3
 
 // Evidence is what an alert is scored on beyond its own labels.
 type Evidence struct {
@@ -44,7 +44,7 @@ func ScoreAlert(p ScorePolicy, a model.Alert, e Evidence) Score {
 	if !ok {
 		sev = p.UnknownSeverity
 	}
-	agreement := min(1, float64(e.Agreeing)/agreementFull)
+	agreement := min(1, float64(e.Agreeing)/AgreementFull)
 	v := 0.75*sev + 0.25*agreement
 	parts := map[string]float64{"severity": sev, "agreement": agreement}
 	if e.FlapRate > 0 {

@@ -59,7 +59,8 @@ func TestSuppressor(t *testing.T) {
 }
 
 // BenchmarkTriage100 is the pure part of triage for a notification of 100
-// alerts: signature, dedup decision, and 10 suppression rules per alert.
+// alerts: signature, dedup decision, 10 suppression rules, the flap history
+// and the score of each alert.
 func BenchmarkTriage100(b *testing.B) {
 	var alerts []model.Alert
 	for i := range 100 {
@@ -77,6 +78,10 @@ func BenchmarkTriage100(b *testing.B) {
 	s := NewSuppressor(sups, nil)
 	policy := DedupPolicy{Window: 5 * time.Minute}
 	prev := &Previous{Signature: 1, ReceivedAt: t0}
+	flap := FlapPolicy{Window: time.Hour, Buckets: 20, High: 0.3, Low: 0.15}
+	history := FlapHistory{Status: model.AlertResolved, StartsAt: t0.Add(-time.Hour),
+		Changes: []time.Time{t0.Add(-50 * time.Minute), t0.Add(-40 * time.Minute), t0.Add(-30 * time.Minute)}}
+	score := ScorePolicy{SeverityScores: map[string]float64{"critical": 1, "warning": 0.5}, UnknownSeverity: 0.5}
 	b.ReportAllocs()
 	for b.Loop() {
 		sig := SignatureOf("team", "g", alerts)
@@ -87,6 +92,9 @@ func BenchmarkTriage100(b *testing.B) {
 			if s.Suppressed(a.Labels, t0) != "" {
 				b.Fatal("suppressed")
 			}
+			h := history.Observe(a, t0, flap)
+			rate, _ := h.Evaluate(t0, flap)
+			ScoreAlert(score, a, Evidence{Agreeing: 2, FlapRate: rate})
 		}
 	}
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "alerts/s")
