@@ -64,6 +64,7 @@ func (r *Receiver) intake(req *http.Request) (int, error) {
 	if err := authorize(req, st.cfg.Intake); err != nil {
 		return http.StatusUnauthorized, err
 	}
+	defer r.store.Intake()()
 	if ct := req.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {

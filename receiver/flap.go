@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/common/model"
 
 	"github.com/augur-sre/augur/config"
@@ -14,72 +13,11 @@ import (
 	"github.com/augur-sre/augur/receiver/triage"
 )
 
-// flapCacheSize bounds the flap histories kept in memory.
-const flapCacheSize = 1 << 16
-
-// flapCache keeps flap histories as stored, so that the common case, an
-// alert seen before, costs no read. Processing and settling are the only
-// writers of histories, and keep it in step with the store; what it lost
-// to its bound is read again.
-type flapCache struct {
-	lru *lru.Cache[flapKey, store.Flap]
-}
-
-type flapKey struct{ receiver, fingerprint string }
-
-func newFlapCache() flapCache {
-	c, err := lru.New[flapKey, store.Flap](flapCacheSize)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return flapCache{lru: c}
-}
-
-// get returns the stored histories of a receiver's alerts, by fingerprint;
-// alerts never seen have a zero history.
-func (c flapCache) get(ctx context.Context, st *store.Store, receiver string, fps []string) (map[string]store.Flap, error) {
-	out := make(map[string]store.Flap, len(fps))
-	var missing []string
-	for _, fp := range fps {
-		if f, ok := c.lru.Get(flapKey{receiver, fp}); ok {
-			out[fp] = f
-		} else {
-			missing = append(missing, fp)
-		}
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	read, err := st.Flaps(ctx, receiver, missing)
-	if err != nil {
-		return nil, err
-	}
-	for _, fp := range missing {
-		out[fp] = read[fp]
-		c.lru.Add(flapKey{receiver, fp}, read[fp])
-	}
-	return out, nil
-}
-
-// stored records histories that were committed to the store.
-func (c flapCache) stored(receiver string, flaps map[string]store.Flap) {
-	for fp, f := range flaps {
-		c.lru.Add(flapKey{receiver, fp}, f)
-	}
-}
-
-// forget drops histories that the store changed.
-func (c flapCache) forget(receiver string, fps []string) {
-	for _, fp := range fps {
-		c.lru.Remove(flapKey{receiver, fp})
-	}
-}
-
 // flapOutcome is what flap damping made of one alert of a notification.
 type flapOutcome struct {
-	// before is its history as stored, save as it is to be stored;
+	// before is its state as stored, save as it is to be stored;
 	// announced, whether a notification had said it flaps before this one.
-	before, save store.Flap
+	before, save store.AlertState
 	announced    bool
 	rate         float64
 	// held: its change is held, a notification having said it flaps.
@@ -99,7 +37,7 @@ func flapPolicy(c *config.FlappingConfig) triage.FlapPolicy {
 	}
 }
 
-func history(f store.Flap) triage.FlapHistory {
+func history(f store.AlertState) triage.FlapHistory {
 	h := triage.FlapHistory{
 		Status:    model.AlertStatus(f.Status),
 		Flapping:  f.Flapping,
@@ -114,12 +52,14 @@ func history(f store.Flap) triage.FlapHistory {
 	return h
 }
 
-func stored(h triage.FlapHistory) store.Flap {
-	f := store.Flap{Status: string(h.Status), StartsAt: h.StartsAt, Flapping: h.Flapping, Announced: h.Announced}
+// withHistory returns st with the flap history h.
+func withHistory(st store.AlertState, h triage.FlapHistory) store.AlertState {
+	st.Status, st.StartsAt, st.Flapping, st.Announced = string(h.Status), h.StartsAt, h.Flapping, h.Announced
+	st.Changes = st.Changes[:0:0]
 	for _, c := range h.Changes {
-		f.Changes = append(f.Changes, c.UnixMilli())
+		st.Changes = append(st.Changes, c.UnixMilli())
 	}
-	return f
+	return st
 }
 
 // flaps observes each alert's state in the notification and decides, by
@@ -127,17 +67,16 @@ func stored(h triage.FlapHistory) store.Flap {
 // that finds it flapping goes out and says so; its changes after that are
 // held until its rate falls below the low threshold, and the notification
 // that finds it stable again goes out and says so.
-func (r *Receiver) flaps(ctx context.Context, st *state, n store.Notification, group []model.Alert, fps []string) ([]flapOutcome, error) {
+func flaps(st *state, n store.Notification, group []model.Alert, fps []string, known map[string]store.AlertState) []flapOutcome {
 	out := make([]flapOutcome, len(group))
+	for i := range out {
+		out[i].before, out[i].save = known[fps[i]], known[fps[i]]
+	}
 	c := st.cfg.Triage.Flapping
 	if !c.Enabled {
-		return out, nil
+		return out
 	}
 	policy := flapPolicy(&c)
-	known, err := r.flapCache.get(ctx, r.store, n.Receiver, fps)
-	if err != nil {
-		return nil, err
-	}
 	for i, a := range group {
 		before := known[fps[i]]
 		h := history(before)
@@ -159,10 +98,10 @@ func (r *Receiver) flaps(ctx context.Context, st *state, n store.Notification, g
 			o.note = "stable again after flapping; this is its state now"
 			o.part = &enrich.Flapping{State: "stable", Rate: rate}
 		}
-		o.save = stored(h)
+		o.save = withHistory(before, h)
 		out[i] = o
 	}
-	return out, nil
+	return out
 }
 
 // settleFlapping finds the flapping alerts whose rate at now fell below
@@ -179,7 +118,7 @@ func (r *Receiver) settleFlapping(ctx context.Context, now time.Time) error {
 	type groupKey struct{ receiver, group string }
 	settled := map[groupKey][]string{}
 	for _, a := range flapping {
-		h := history(a.Flap)
+		h := history(a.AlertState)
 		if _, changed := h.Evaluate(now, policy); changed || !c.Enabled {
 			k := groupKey{a.Receiver, a.GroupKey}
 			settled[k] = append(settled[k], a.Fingerprint)
@@ -189,7 +128,7 @@ func (r *Receiver) settleFlapping(ctx context.Context, now time.Time) error {
 		if err := r.store.Settle(ctx, k.receiver, k.group, fps, now); err != nil {
 			return err
 		}
-		r.flapCache.forget(k.receiver, fps)
+		r.alertStates.forget(k.receiver, fps)
 	}
 	if len(settled) > 0 {
 		wake(r.wakeProcess)

@@ -103,6 +103,7 @@ func partition(n store.Notification, parts int) int {
 // partition waits meanwhile, so that a later notification of the same group
 // never overtakes it. Only store errors can fail processing.
 func (r *Receiver) processOne(ctx context.Context, n store.Notification) {
+	r.store.YieldToIntake(ctx)
 	for attempt := 0; ; attempt++ {
 		_, err := r.process(ctx, n)
 		if err == nil || ctx.Err() != nil {
@@ -168,15 +169,16 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 		return r.dropped(ctx, n, triage.Duplicate, last.Incident, sig, len(group))
 	}
 
-	flaps, err := r.flaps(ctx, st, n, group, fps)
+	states, err := r.alertStates.get(ctx, r.store, n.Receiver, fps)
 	if err != nil {
 		return Triaged{}, err
 	}
+	flaps := flaps(st, n, group, fps, states)
 	scores, err := r.score(ctx, st, group, fps, flaps)
 	if err != nil {
 		return Triaged{}, err
 	}
-	held, err := r.heldBack(ctx, st, n, group, fps, scores, flaps)
+	held, err := r.heldBack(ctx, st, n, group, scores, flaps)
 	if err != nil {
 		return Triaged{}, err
 	}
@@ -207,12 +209,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	if joined.Opened {
 		r.metrics.incidents.Inc()
 	}
-	out := store.Outcome{Incident: joined.ID, Decision: string(decision), Signature: uint64(sig), Flaps: map[string]store.Flap{}}
-	for i, f := range flaps {
-		if !f.save.Equal(f.before) {
-			out.Flaps[fps[i]] = f.save
-		}
-	}
+	out := store.Outcome{Incident: joined.ID, Decision: string(decision), Signature: uint64(sig), States: map[string]store.AlertState{}}
 	var names []string
 	if decision == triage.Forward {
 		results := st.orchestrator.Enrich(ctx, enrich.Input{
@@ -252,10 +249,11 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 			}
 			msg.Alerts[i].Annotations[h.annotation] = h.why
 			res.Held[h.decision]++
-		case a.EndsAt.IsZero():
-			out.Fired = append(out.Fired, fps[i])
 		default:
-			out.Resolved = append(out.Resolved, fps[i])
+			flaps[i].save.Sent = a.EndsAt.IsZero()
+		}
+		if f := flaps[i]; !f.save.Equal(f.before) {
+			out.States[fps[i]] = f.save
 		}
 	}
 	if out.Enriched, err = json.Marshal(msg); err != nil {
@@ -264,7 +262,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	if err := r.store.Processed(ctx, n.ID, out, names, r.now()); err != nil {
 		return Triaged{}, err
 	}
-	r.flapCache.stored(n.Receiver, out.Flaps)
+	r.alertStates.stored(n.Receiver, out.States)
 	r.metrics.triage.WithLabelValues(string(triage.Forward)).Add(float64(len(group) - len(held)))
 	for d, count := range res.Held {
 		r.metrics.triage.WithLabelValues(string(d)).Add(float64(count))
@@ -343,7 +341,7 @@ type hold struct {
 // notification that said they flap. A resolved alert whose firing was
 // forwarded is never suppressed or held for its score: whoever was told it
 // fired is told it resolved (a flapping one, once it is stable).
-func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification, group []model.Alert, fps []string, scores []triage.Score, flaps []flapOutcome) (map[int]hold, error) {
+func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification, group []model.Alert, scores []triage.Score, flaps []flapOutcome) (map[int]hold, error) {
 	api, err := r.store.Suppressions(ctx, n.ReceivedAt)
 	if err != nil {
 		return nil, err
@@ -359,35 +357,18 @@ func (r *Receiver) heldBack(ctx context.Context, st *state, n store.Notification
 	}
 	suppressor := triage.NewSuppressor(sups, st.timeIntervals)
 	out := map[int]hold{}
-	var resolved []string
 	for i, a := range group {
 		switch name := suppressor.Suppressed(a.Labels, n.ReceivedAt); {
+		case !a.EndsAt.IsZero() && flaps[i].before.Sent && !flaps[i].held:
+			// Its firing was forwarded: its resolution goes too.
 		case name != "":
 			out[i] = hold{decision: triage.Suppressed, annotation: AnnotationSuppressed, why: name}
 		case flaps[i].held:
 			out[i] = hold{decision: triage.Flapping, annotation: AnnotationFlapHeld,
 				why: fmt.Sprintf("flapping (rate %.2f), held until stable", flaps[i].rate)}
-			continue
 		case scores[i].Value < st.cfg.Triage.MinScore:
 			out[i] = hold{decision: triage.LowScore, annotation: AnnotationLowScore,
 				why: fmt.Sprintf("score %.2f below triage.min_score %.2f", scores[i].Value, st.cfg.Triage.MinScore)}
-		default:
-			continue
-		}
-		if !a.EndsAt.IsZero() {
-			resolved = append(resolved, fps[i])
-		}
-	}
-	if len(resolved) == 0 {
-		return out, nil
-	}
-	sent, err := r.store.FiringSent(ctx, n.Receiver, resolved)
-	if err != nil {
-		return nil, err
-	}
-	for i := range group {
-		if h, ok := out[i]; ok && h.decision != triage.Flapping && sent[fps[i]] {
-			delete(out, i)
 		}
 	}
 	return out, nil

@@ -60,7 +60,7 @@ type Receiver struct {
 	// apiSuppressionMatchers caches the parsed matchers of suppressions
 	// made through the API, by id.
 	apiSuppressionMatchers sync.Map
-	flapCache              flapCache
+	alertStates            stateCache
 
 	wakeProcess chan struct{}
 	wakeDeliver chan struct{}
@@ -94,7 +94,7 @@ func New(o Options) *Receiver {
 		externalURL: o.ExternalURL,
 		wakeProcess: make(chan struct{}, 1),
 		wakeDeliver: make(chan struct{}, 1),
-		flapCache:   newFlapCache(),
+		alertStates: newStateCache(),
 	}
 	r.metrics = newMetrics(o.Registry, o.Store, o.Now)
 	return r

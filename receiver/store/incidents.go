@@ -164,11 +164,11 @@ func anys[T any](in []T) []any {
 // that has one of them; else a new incident. Ids read inc-YYYY-MM-DD-NNNN,
 // numbered per UTC day.
 func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, done, err := s.begin(ctx)
 	if err != nil {
-		return Joined{}, fmt.Errorf("begin: %w", err)
+		return Joined{}, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+	defer done()
 
 	firing := slices.ContainsFunc(j.Alerts, func(a IncidentAlert) bool { return a.Firing })
 	fps := make([]string, len(j.Alerts))
@@ -190,9 +190,10 @@ func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
 			`SELECT id FROM incidents WHERE resolved_at IS NULL AND agg_key = ? ORDER BY opened_at LIMIT 1`,
 			[]any{j.AggKey}},
 		{id == "" && firing && len(j.Services) > 0,
-			`SELECT i.id FROM incidents i JOIN incident_alerts a ON a.incident_id = i.id
-			 WHERE i.resolved_at IS NULL AND i.last_firing_at >= ? AND a.service IN (` + placeholders(len(j.Services)) + `)
-			 ORDER BY i.opened_at LIMIT 1`,
+			`SELECT id FROM incidents
+			 WHERE resolved_at IS NULL AND last_firing_at >= ?
+			   AND EXISTS (SELECT 1 FROM json_each(incidents.services) WHERE value IN (` + placeholders(len(j.Services)) + `))
+			 ORDER BY opened_at LIMIT 1`,
 			append([]any{j.Since.UnixMilli()}, anys(j.Services)...)},
 		{id == "" && !firing,
 			`SELECT i.id FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
@@ -484,7 +485,7 @@ func (s *Store) ResolveQuiet(ctx context.Context, grace time.Duration, now time.
 	rows, err := s.db.QueryContext(ctx,
 		`UPDATE incidents SET resolved_at = quiet_since + ?
 		 WHERE resolved_at IS NULL AND quiet_since IS NOT NULL AND quiet_since <= ?
-		   AND NOT EXISTS (SELECT 1 FROM incident_alerts a JOIN flaps f ON f.fingerprint = a.fingerprint
+		   AND NOT EXISTS (SELECT 1 FROM incident_alerts a JOIN receiver_alerts f ON f.fingerprint = a.fingerprint
 		                   WHERE a.incident_id = incidents.id AND f.flapping = 1)
 		 RETURNING id`,
 		grace.Milliseconds(), now.Add(-grace).UnixMilli())

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -96,7 +97,8 @@ CREATE TABLE sent_alerts (
 	PRIMARY KEY (receiver, fingerprint)
 );`,
 	// 2: incidents across alert groups, made of alerts, with a priority
-	// and a grace period; flap histories; notifications made by augur
+	// and a grace period; per receiver and alert, whether it was sent
+	// (was sent_alerts) and its flap history; notifications made by augur
 	// (kind) and the material part of their enrichment.
 	`
 ALTER TABLE incidents ADD COLUMN services TEXT NOT NULL DEFAULT '';
@@ -131,10 +133,11 @@ CREATE TABLE incident_alerts (
 CREATE INDEX incident_alerts_fingerprint ON incident_alerts (fingerprint);
 CREATE INDEX incident_alerts_service ON incident_alerts (service, firing);
 
-CREATE TABLE flaps (
+CREATE TABLE receiver_alerts (
 	receiver    TEXT    NOT NULL,
 	fingerprint TEXT    NOT NULL,
 	group_key   TEXT    NOT NULL,
+	sent        INTEGER NOT NULL,
 	status      TEXT    NOT NULL,
 	starts_at   INTEGER NOT NULL,
 	changes     TEXT    NOT NULL,
@@ -143,7 +146,10 @@ CREATE TABLE flaps (
 	updated_at  INTEGER NOT NULL,
 	PRIMARY KEY (receiver, fingerprint)
 );
-CREATE INDEX flaps_flapping ON flaps (flapping);
+CREATE INDEX receiver_alerts_flapping ON receiver_alerts (flapping) WHERE flapping = 1;
+INSERT INTO receiver_alerts (receiver, fingerprint, group_key, sent, status, starts_at, changes, flapping, announced, updated_at)
+	SELECT receiver, fingerprint, '', 1, '', 0, '[]', 0, 0, sent_at FROM sent_alerts;
+DROP TABLE sent_alerts;
 
 CREATE INDEX notifications_group_id ON notifications (receiver, group_key, id);
 ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT '';
@@ -160,7 +166,90 @@ const (
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db, intakeDB *sql.DB
+	// intake gives intake priority over the transactions of processing,
+	// delivery and upkeep.
+	intake priority
+}
+
+// maxYield bounds how long a transaction yields to intake, so that a flood
+// of notifications slows their processing down but does not stop it.
+const maxYield = 50 * time.Millisecond
+
+// priority lets urgent work (intake) go before work that can wait: the
+// latter starts only when no urgent work is waiting or running, or once it
+// has waited maxYield.
+type priority struct {
+	mu     sync.Mutex
+	urgent int
+	idle   chan struct{} // closed while urgent is 0
+}
+
+func newPriority() priority {
+	idle := make(chan struct{})
+	close(idle)
+	return priority{idle: idle}
+}
+
+// enter marks urgent work as started; leave, as done.
+func (p *priority) enter() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.urgent == 0 {
+		p.idle = make(chan struct{})
+	}
+	p.urgent++
+}
+
+func (p *priority) leave() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.urgent--
+	if p.urgent == 0 {
+		close(p.idle)
+	}
+}
+
+// yield waits until no urgent work is pending, for at most maxYield.
+func (p *priority) yield(ctx context.Context) {
+	p.mu.Lock()
+	idle := p.idle
+	p.mu.Unlock()
+	t := time.NewTimer(maxYield)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// Intake marks a notification as being received, from its first byte to
+// its last write: processing yields to it meanwhile (see YieldToIntake).
+// done must be called.
+func (s *Store) Intake() (done func()) {
+	s.intake.enter()
+	return s.intake.leave
+}
+
+// YieldToIntake waits, for at most maxYield, until no notification is
+// being received: background work calls it before each unit of work, so
+// that a flood of notifications is stored first and processed after.
+func (s *Store) YieldToIntake(ctx context.Context) {
+	s.intake.yield(ctx)
+}
+
+// begin starts a write transaction, after yielding to intake. done rolls
+// it back unless it was committed, and must be called.
+func (s *Store) begin(ctx context.Context) (tx *sql.Tx, done func(), err error) {
+	s.intake.yield(ctx)
+	tx, err = s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	return tx, func() {
+		_ = tx.Rollback() //nolint:errcheck // a no-op after Commit.
+	}, nil
 }
 
 // Open opens (creating if needed) the store in directory dir.
@@ -181,7 +270,16 @@ func Open(dir string) (*Store, error) {
 	if err := migrate(db); err != nil {
 		return nil, errors.Join(fmt.Errorf("%s: %w", path, err), db.Close())
 	}
-	return &Store{db: db}, nil
+	// Intake has a connection of its own, so that it never queues behind
+	// the many statements of processing for the one above: it waits only
+	// for a write transaction in flight (WAL readers do not block it), and
+	// no new one starts while it waits (see priority).
+	intakeDB, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), db.Close())
+	}
+	intakeDB.SetMaxOpenConns(1)
+	return &Store{db: db, intakeDB: intakeDB, intake: newPriority()}, nil
 }
 
 func migrate(db *sql.DB) error {
@@ -222,7 +320,7 @@ func migrateTo(db *sql.DB, v int) error {
 
 // Close closes the store.
 func (s *Store) Close() error {
-	return s.db.Close()
+	return errors.Join(s.intakeDB.Close(), s.db.Close())
 }
 
 // Notification is a webhook notification as stored.
@@ -238,9 +336,13 @@ type Notification struct {
 	Kind string
 }
 
-// AddNotification stores a received notification durably and returns its id.
+// AddNotification stores a received notification durably and returns its
+// id. It goes before the transactions of processing and delivery (see
+// priority).
 func (s *Store) AddNotification(ctx context.Context, n Notification) (int64, error) {
-	res, err := s.db.ExecContext(ctx,
+	s.intake.enter()
+	defer s.intake.leave()
+	res, err := s.intakeDB.ExecContext(ctx,
 		`INSERT INTO notifications (receiver, group_key, received_at, alerts, payload) VALUES (?, ?, ?, ?, ?)`,
 		n.Receiver, n.GroupKey, n.ReceivedAt.UnixMilli(), n.Alerts, n.Payload)
 	if err != nil {
@@ -285,9 +387,6 @@ func (s *Store) Unprocessed(ctx context.Context, after int64, limit int) ([]Noti
 type Outcome struct {
 	// Incident is the incident the notification belongs to.
 	Incident string
-	// Fired and Resolved are the fingerprints of the alerts whose firing,
-	// respectively resolution, this notification forwards.
-	Fired, Resolved []string
 	// Decision is triage's decision; Signature identifies what the
 	// notification says, for comparing it with later ones of its group.
 	Decision  string
@@ -297,19 +396,19 @@ type Outcome struct {
 	Material string
 	// Enriched is the notification as it is forwarded (or would have been).
 	Enriched []byte
-	// Flaps are the alerts' flap histories after this notification, by
-	// fingerprint.
-	Flaps map[string]Flap
+	// States are the states of the notification's alerts that changed,
+	// by fingerprint.
+	States map[string]AlertState
 }
 
 // Processed records the outcome of triage and enrichment for a notification
 // and queues one delivery per integration, in one transaction.
 func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations []string, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, done, err := s.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+	defer done()
 
 	var receiver, groupKey string
 	err = tx.QueryRowContext(ctx,
@@ -319,22 +418,12 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 	if err != nil {
 		return fmt.Errorf("mark notification %d processed: %w", id, err)
 	}
-	err = execEach(ctx, tx, `INSERT OR IGNORE INTO sent_alerts (receiver, fingerprint, sent_at) VALUES (?, ?, ?)`,
-		len(o.Fired), func(i int) []any { return []any{receiver, o.Fired[i], now.UnixMilli()} })
-	if err != nil {
-		return fmt.Errorf("record firing alerts sent: %w", err)
-	}
-	err = execEach(ctx, tx, `DELETE FROM sent_alerts WHERE receiver = ? AND fingerprint = ?`,
-		len(o.Resolved), func(i int) []any { return []any{receiver, o.Resolved[i]} })
-	if err != nil {
-		return fmt.Errorf("record resolved alerts sent: %w", err)
-	}
-	fps := slices.Sorted(maps.Keys(o.Flaps))
-	err = execEach(ctx, tx, saveFlapSQL, len(fps), func(i int) []any {
-		return flapArgs(FlapKey{Receiver: receiver, GroupKey: groupKey, Fingerprint: fps[i]}, o.Flaps[fps[i]], now)
+	fps := slices.Sorted(maps.Keys(o.States))
+	err = execEach(ctx, tx, saveAlertStateSQL, len(fps), func(i int) []any {
+		return alertStateArgs(AlertKey{Receiver: receiver, GroupKey: groupKey, Fingerprint: fps[i]}, o.States[fps[i]], now)
 	})
 	if err != nil {
-		return fmt.Errorf("save flap histories: %w", err)
+		return fmt.Errorf("save alert states: %w", err)
 	}
 	for _, integ := range integrations {
 		if _, err := tx.ExecContext(ctx,
@@ -367,25 +456,6 @@ func execEach(ctx context.Context, tx *sql.Tx, query string, n int, args func(i 
 		}
 	}
 	return nil
-}
-
-// FiringSent returns which of the given alert fingerprints have had their
-// firing forwarded to receiver and not yet their resolution.
-func (s *Store) FiringSent(ctx context.Context, receiver string, fingerprints []string) (map[string]bool, error) {
-	sent := map[string]bool{}
-	for _, fp := range fingerprints {
-		var one int
-		err := s.db.QueryRowContext(ctx,
-			`SELECT 1 FROM sent_alerts WHERE receiver = ? AND fingerprint = ?`, receiver, fp).Scan(&one)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return nil, fmt.Errorf("read sent alert %s: %w", fp, err)
-		default:
-			sent[fp] = true
-		}
-	}
-	return sent, nil
 }
 
 // Suppression is a temporary suppression made through the API.
@@ -630,16 +700,16 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 }
 
 // Prune deletes notifications received before cutoff, with their
-// deliveries, and resolved incidents, expired suppressions, records of
-// sent firing alerts and flap histories of stable alerts older than cutoff. It returns how many
+// deliveries, and resolved incidents, expired suppressions and states of
+// alerts that are not flapping older than cutoff. It returns how many
 // notifications were deleted and how many of their deliveries were still
 // pending, so that expiring undelivered work is never silent.
 func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undelivered int64, err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, done, err := s.begin(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("begin: %w", err)
+		return 0, 0, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit.
+	defer done()
 	c := cutoff.UnixMilli()
 	if err := tx.QueryRowContext(ctx,
 		`SELECT COUNT(*) FROM deliveries d JOIN notifications n ON n.id = d.notification_id
@@ -664,13 +734,11 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undeliver
 	if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE expires_at < ?`, c); err != nil {
 		return 0, 0, fmt.Errorf("prune suppressions: %w", err)
 	}
-	// An alert still firing after the retention is forgotten: its
-	// resolution may then be suppressed like any other.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sent_alerts WHERE sent_at < ?`, c); err != nil {
-		return 0, 0, fmt.Errorf("prune sent alerts: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM flaps WHERE updated_at < ? AND flapping = 0`, c); err != nil {
-		return 0, 0, fmt.Errorf("prune flap histories: %w", err)
+	// An alert unchanged for the retention is forgotten: if it was sent
+	// and still fires, its resolution may then be suppressed like any
+	// other.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM receiver_alerts WHERE updated_at < ? AND flapping = 0`, c); err != nil {
+		return 0, 0, fmt.Errorf("prune alert states: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("commit prune: %w", err)

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,18 +98,25 @@ func TestPrune(t *testing.T) {
 	fresh := add(t, s, "team", "a", t0.Add(48*time.Hour))
 
 	sent := add(t, s, "team", "b", t0)
-	require.NoError(t, s.Processed(ctx, sent, Outcome{Incident: "inc", Fired: []string{"fp1"}}, nil, t0))
-	firing, err := s.FiringSent(ctx, "team", []string{"fp1", "fp2"})
+	flapping := AlertState{Status: "firing", StartsAt: t0, Changes: []int64{1, 2, 3}, Flapping: true, Announced: true}
+	require.NoError(t, s.Processed(ctx, sent, Outcome{Incident: "inc", States: map[string]AlertState{
+		"fp1": {Sent: true, Status: "firing", StartsAt: t0, Changes: []int64{t0.UnixMilli()}},
+		"fp3": flapping,
+	}}, nil, t0))
+	states, err := s.AlertStates(ctx, "team", []string{"fp1", "fp2", "fp3"})
 	require.NoError(t, err)
-	require.Equal(t, map[string]bool{"fp1": true}, firing)
+	require.Len(t, states, 2)
+	require.True(t, states["fp1"].Sent)
+	require.True(t, states["fp3"].Equal(flapping), "%+v", states["fp3"])
 
 	deleted, undelivered, err := s.Prune(ctx, t0.Add(24*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, int64(2), deleted)
 	require.Equal(t, int64(1), undelivered, "slack[0] was never delivered")
-	firing, err = s.FiringSent(ctx, "team", []string{"fp1"})
+	states, err = s.AlertStates(ctx, "team", []string{"fp1", "fp3"})
 	require.NoError(t, err)
-	require.Empty(t, firing, "records of sent alerts older than the retention are pruned")
+	require.Equal(t, []string{"fp3"}, slices.Collect(maps.Keys(states)),
+		"states unchanged for the retention are pruned, but for flapping alerts")
 	ns, err := s.Unprocessed(ctx, 0, 10)
 	require.NoError(t, err)
 	require.Len(t, ns, 1)
@@ -147,6 +156,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 	_, err = db.Exec(`INSERT INTO notifications (receiver, group_key, received_at, alerts, payload, processed, incident_id, decision)
 		VALUES ('team', 'g', ?, 1, '{}', 1, 'inc-2026-11-28-0001', 'forwarded')`, t0.UnixMilli())
 	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO sent_alerts (receiver, fingerprint, sent_at) VALUES ('team', 'fp1', ?)`, t0.UnixMilli())
+	require.NoError(t, err)
 	_, err = db.Exec(`PRAGMA user_version = 1`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
@@ -162,6 +173,9 @@ func TestMigrateFromVersion1(t *testing.T) {
 	list, err := s.Incidents(ctx, IncidentFilter{Service: "checkout", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
+	states, err := s.AlertStates(ctx, "team", []string{"fp1"})
+	require.NoError(t, err)
+	require.True(t, states["fp1"].Sent, "what was sent is still known")
 	var v int
 	require.NoError(t, s.db.QueryRow(`PRAGMA user_version`).Scan(&v))
 	require.Equal(t, len(migrations), v)
