@@ -43,9 +43,15 @@ type testReceiver struct {
 // config, with an orchestrator running enrichers.
 func newTestReceiver(t testing.TB, yml string, enrichers ...enrich.Enricher) *testReceiver {
 	t.Helper()
+	return newTestReceiverIn(t, t.TempDir(), yml, enrichers...)
+}
+
+// newTestReceiverIn is newTestReceiver with its store in dir.
+func newTestReceiverIn(t testing.TB, dir, yml string, enrichers ...enrich.Enricher) *testReceiver {
+	t.Helper()
 	cfg, err := config.Load([]byte(yml), t.TempDir())
 	require.NoError(t, err)
-	st, err := store.Open(t.TempDir())
+	st, err := store.Open(dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	reg := prometheus.NewRegistry()

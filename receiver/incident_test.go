@@ -102,3 +102,38 @@ func TestRepeatForwardedWhenPriorityChanged(t *testing.T) {
 	}
 	require.Equal(t, []string{"P3", "P2"}, prios)
 }
+
+// Incidents and flap histories survive a restart: after it, the alerts of
+// an open incident still join it, and a flapping alert is still held.
+func TestTriageStateSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	labels := map[string]string{"alertname": "QueueBacklog", "service": "billing", "instance": "b-1", "severity": "warning"}
+	group := map[string]string{"alertname": "QueueBacklog"}
+	// Fires and resolves every five minutes: flapping from minute 25.
+	flap := func(tr *testReceiver, min int) Triaged {
+		a := amAlert(labels, minute(min-min%10), time.Time{})
+		if min%10 == 5 {
+			a = amAlert(labels, minute(min-5), minute(min))
+		}
+		res, err := tr.Replay(ctx, amNotification(t, "team", group, a), minute(min))
+		require.NoError(t, err)
+		return res
+	}
+	before := newTestReceiverIn(t, dir, sinkConfig("http://127.0.0.1:1/", ""))
+	var first Triaged
+	for min := 0; min <= 30; min += 5 {
+		first = flap(before, min)
+	}
+	require.Equal(t, triage.Flapping, first.Decision)
+	require.NoError(t, before.store.Close())
+
+	after := newTestReceiverIn(t, dir, sinkConfig("http://127.0.0.1:1/", ""))
+	res := flap(after, 35)
+	require.Equal(t, triage.Flapping, res.Decision, "still flapping after the restart")
+	require.Equal(t, first.Incident, res.Incident, "the same incident")
+	other := amAlert(map[string]string{"alertname": "HighLatency", "service": "billing", "instance": "b-1", "severity": "warning"}, minute(36), time.Time{})
+	joined, err := after.Replay(ctx, amNotification(t, "team", map[string]string{"alertname": "HighLatency"}, other), minute(36))
+	require.NoError(t, err)
+	require.Equal(t, first.Incident, joined.Incident, "a new alert on its service joins it")
+}

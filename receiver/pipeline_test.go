@@ -366,6 +366,18 @@ func TestIncidentAPI(t *testing.T) {
 	require.Equal(t, "team", inc.Receiver)
 	require.Equal(t, "open", inc.State)
 	require.Nil(t, inc.ResolvedAt)
+	require.Equal(t, "checkout: HighErrorRate", inc.Title)
+	require.Equal(t, "2 of 2 alerts firing on checkout", inc.Summary)
+	require.Equal(t, "P1", inc.Priority, "the page alert's")
+	require.Len(t, inc.AlertList, 2)
+	require.Equal(t, "checkout-1:8080", inc.AlertList[0].Labels["instance"])
+	require.Equal(t, "firing", inc.AlertList[0].Status)
+	var events []string
+	for _, e := range inc.Timeline {
+		events = append(events, e.Event+" "+e.Detail)
+	}
+	require.Equal(t, []string{"alert_firing ", "alert_firing ", "incident_opened checkout: HighErrorRate", "notification forwarded"}, events,
+		"the alerts started before augur heard of them")
 	require.Len(t, inc.Notifications, 1)
 	n := inc.Notifications[0]
 	require.Equal(t, "firing", n.Status)
