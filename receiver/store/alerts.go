@@ -37,24 +37,24 @@ type AlertKey struct {
 // AlertStates returns the states of the given alerts at a receiver, by
 // fingerprint; alerts never seen are missing.
 func (s *Store) AlertStates(ctx context.Context, receiver string, fingerprints []string) (map[string]AlertState, error) {
-	rows, err := s.db.QueryContext(ctx,
+	type row struct {
+		fp string
+		st AlertState
+	}
+	rows, err := collect(ctx, s.db, "alert states",
 		`SELECT fingerprint, sent, status, starts_at, changes, flapping, announced FROM receiver_alerts
 		 WHERE receiver = ? AND fingerprint IN (`+placeholders(len(fingerprints))+`)`,
-		append([]any{receiver}, anys(fingerprints)...)...)
+		append([]any{receiver}, anys(fingerprints)...),
+		func(rows *sql.Rows) (r row, err error) {
+			r.fp, r.st, err = scanAlertState(rows)
+			return r, err
+		})
 	if err != nil {
-		return nil, fmt.Errorf("read alert states: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]AlertState{}
-	for rows.Next() {
-		fp, st, err := scanAlertState(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[fp] = st
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read alert states: %w", err)
+	out := make(map[string]AlertState, len(rows))
+	for _, r := range rows {
+		out[r.fp] = r.st
 	}
 	return out, nil
 }
@@ -98,24 +98,13 @@ type FlappingAlert struct {
 
 // Flapping returns the alerts that are flapping.
 func (s *Store) Flapping(ctx context.Context) ([]FlappingAlert, error) {
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT fingerprint, sent, status, starts_at, changes, flapping, announced, receiver, group_key FROM receiver_alerts WHERE flapping = 1`)
-	if err != nil {
-		return nil, fmt.Errorf("read flapping alerts: %w", err)
-	}
-	defer rows.Close()
-	var out []FlappingAlert
-	for rows.Next() {
-		var a FlappingAlert
-		if a.Fingerprint, a.AlertState, err = scanAlertState(rows, &a.Receiver, &a.GroupKey); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read flapping alerts: %w", err)
-	}
-	return out, nil
+	return collect(ctx, s.db, "flapping alerts",
+		`SELECT fingerprint, sent, status, starts_at, changes, flapping, announced, receiver, group_key FROM receiver_alerts WHERE flapping = 1`,
+		nil,
+		func(rows *sql.Rows) (a FlappingAlert, err error) {
+			a.Fingerprint, a.AlertState, err = scanAlertState(rows, &a.Receiver, &a.GroupKey)
+			return a, err
+		})
 }
 
 // KindSettled marks a notification that augur made when alerts of its

@@ -351,38 +351,34 @@ func alertStates(ctx context.Context, tx *sql.Tx, where string, arg any, fps []s
 	if arg != nil {
 		args = append(args, arg)
 	}
-	rows, err := tx.QueryContext(ctx,
+	type row struct {
+		incident, fp string
+		opened       int64
+		st           alertState
+	}
+	rows, err := collect(ctx, tx, "alerts of incidents",
 		`SELECT a.incident_id, i.opened_at, a.fingerprint, a.firing, a.starts_at, a.ends_at, a.priority
 		 FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
-		 WHERE a.fingerprint IN (`+placeholders(len(fps))+`) AND `+where, args...)
+		 WHERE a.fingerprint IN (`+placeholders(len(fps))+`) AND `+where, args,
+		func(rows *sql.Rows) (r row, err error) {
+			return r, rows.Scan(&r.incident, &r.opened, &r.fp, &r.st.firing, &r.st.starts, &r.st.ends, &r.st.priority)
+		})
 	if err != nil {
-		return "", nil, fmt.Errorf("read alerts of incidents: %w", err)
+		return "", nil, err
 	}
-	defer rows.Close()
 	var (
 		id     string
 		oldest int64
 		byID   = map[string]map[string]alertState{}
 	)
-	for rows.Next() {
-		var (
-			inc, fp string
-			opened  int64
-			st      alertState
-		)
-		if err := rows.Scan(&inc, &opened, &fp, &st.firing, &st.starts, &st.ends, &st.priority); err != nil {
-			return "", nil, fmt.Errorf("read alerts of incidents: %w", err)
+	for _, r := range rows {
+		if byID[r.incident] == nil {
+			byID[r.incident] = map[string]alertState{}
 		}
-		if byID[inc] == nil {
-			byID[inc] = map[string]alertState{}
+		byID[r.incident][r.fp] = r.st
+		if id == "" || r.opened < oldest || (r.opened == oldest && r.incident < id) {
+			id, oldest = r.incident, r.opened
 		}
-		byID[inc][fp] = st
-		if id == "" || opened < oldest || (opened == oldest && inc < id) {
-			id, oldest = inc, opened
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", nil, fmt.Errorf("read alerts of incidents: %w", err)
 	}
 	if byID[id] == nil {
 		return id, map[string]alertState{}, nil
@@ -482,29 +478,14 @@ func singleOrEmpty(s []string) string {
 // ids. An incident with a flapping alert stays open: it is not over while
 // the alert keeps coming back.
 func (s *Store) ResolveQuiet(ctx context.Context, grace time.Duration, now time.Time) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx,
+	return collect(ctx, s.db, "quiet incidents",
 		`UPDATE incidents SET resolved_at = quiet_since + ?
 		 WHERE resolved_at IS NULL AND quiet_since IS NOT NULL AND quiet_since <= ?
 		   AND NOT EXISTS (SELECT 1 FROM incident_alerts a JOIN receiver_alerts f ON f.fingerprint = a.fingerprint
 		                   WHERE a.incident_id = incidents.id AND f.flapping = 1)
 		 RETURNING id`,
-		grace.Milliseconds(), now.Add(-grace).UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("resolve quiet incidents: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("resolve quiet incidents: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("resolve quiet incidents: %w", err)
-	}
-	return ids, nil
+		[]any{grace.Milliseconds(), now.Add(-grace).UnixMilli()},
+		func(rows *sql.Rows) (id string, err error) { return id, rows.Scan(&id) })
 }
 
 // FiringOnServices counts, per service, the firing alerts on the given
@@ -517,23 +498,15 @@ func (s *Store) FiringOnServices(ctx context.Context, services, except []string,
 	}
 	// The excepted alerts recorded firing, by service, are counted and
 	// taken off, rather than excluded from every count.
-	excepted := map[string]int{}
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT service FROM incident_alerts WHERE firing = 1 AND fingerprint IN (`+placeholders(len(except))+`)`, anys(except)...)
+	firing, err := collect(ctx, s.db, "services of firing alerts",
+		`SELECT service FROM incident_alerts WHERE firing = 1 AND fingerprint IN (`+placeholders(len(except))+`)`, anys(except),
+		func(rows *sql.Rows) (svc string, err error) { return svc, rows.Scan(&svc) })
 	if err != nil {
-		return nil, fmt.Errorf("count firing alerts by service: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var svc string
-		if err := rows.Scan(&svc); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("count firing alerts by service: %w", err)
-		}
+	excepted := map[string]int{}
+	for _, svc := range firing {
 		excepted[svc]++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count firing alerts by service: %w", err)
 	}
 	stmt, err := s.db.PrepareContext(ctx,
 		`SELECT COUNT(*) FROM (SELECT 1 FROM incident_alerts WHERE service = ? AND firing = 1 LIMIT ?)`)
@@ -582,23 +555,14 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]IncidentSumm
 	}
 	q += ` ORDER BY i.opened_at DESC, i.id DESC LIMIT ?`
 	args = append(args, f.Limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query incidents: %w", err)
+	out, err := collect(ctx, s.db, "incidents", q, args, func(rows *sql.Rows) (sum IncidentSummary, err error) {
+		sum.Incident, err = scanIncident(rows, &sum.Notifications)
+		return sum, err
+	})
+	if out == nil && err == nil {
+		out = []IncidentSummary{}
 	}
-	defer rows.Close()
-	out := []IncidentSummary{}
-	for rows.Next() {
-		var sum IncidentSummary
-		if sum.Incident, err = scanIncident(rows, &sum.Notifications); err != nil {
-			return nil, fmt.Errorf("scan incident: %w", err)
-		}
-		out = append(out, sum)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query incidents: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // IncidentRecord is an incident with its alerts and the notifications that
@@ -652,35 +616,26 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, er
 }
 
 func (s *Store) incidentAlerts(ctx context.Context, id string) ([]IncidentAlert, error) {
-	rows, err := s.db.QueryContext(ctx,
+	return collect(ctx, s.db, "alerts of incident "+id,
 		`SELECT fingerprint, alertname, service, labels, firing, starts_at, ends_at, joined_at, updated_at, priority
-		 FROM incident_alerts WHERE incident_id = ? ORDER BY joined_at, starts_at, fingerprint`, id)
-	if err != nil {
-		return nil, fmt.Errorf("read alerts of incident %q: %w", id, err)
-	}
-	defer rows.Close()
-	var out []IncidentAlert
-	for rows.Next() {
-		var (
-			a                      IncidentAlert
-			labels                 string
-			starts, joined, update int64
-			ends                   sql.NullInt64
-		)
-		if err := rows.Scan(&a.Fingerprint, &a.Name, &a.Service, &labels, &a.Firing, &starts, &ends, &joined, &update, &a.Priority); err != nil {
-			return nil, fmt.Errorf("scan alert of incident %q: %w", id, err)
-		}
-		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
-			return nil, fmt.Errorf("decode labels of alert %s: %w", a.Fingerprint, err)
-		}
-		a.StartsAt, a.EndsAt = time.UnixMilli(starts), optionalMilli(ends)
-		a.JoinedAt, a.UpdatedAt = time.UnixMilli(joined), time.UnixMilli(update)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read alerts of incident %q: %w", id, err)
-	}
-	return out, nil
+		 FROM incident_alerts WHERE incident_id = ? ORDER BY joined_at, starts_at, fingerprint`, []any{id},
+		func(rows *sql.Rows) (IncidentAlert, error) {
+			var (
+				a                      IncidentAlert
+				labels                 string
+				starts, joined, update int64
+				ends                   sql.NullInt64
+			)
+			if err := rows.Scan(&a.Fingerprint, &a.Name, &a.Service, &labels, &a.Firing, &starts, &ends, &joined, &update, &a.Priority); err != nil {
+				return a, err
+			}
+			if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
+				return a, fmt.Errorf("decode labels of alert %s: %w", a.Fingerprint, err)
+			}
+			a.StartsAt, a.EndsAt = time.UnixMilli(starts), optionalMilli(ends)
+			a.JoinedAt, a.UpdatedAt = time.UnixMilli(joined), time.UnixMilli(update)
+			return a, nil
+		})
 }
 
 func (s *Store) incidentNotifications(ctx context.Context, id string) ([]NotificationRecord, error) {

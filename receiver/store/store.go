@@ -358,29 +358,18 @@ func (s *Store) AddNotification(ctx context.Context, n Notification) (int64, err
 // Unprocessed returns up to limit notifications with an id above after that
 // have not yet been through triage and enrichment, oldest first.
 func (s *Store) Unprocessed(ctx context.Context, after int64, limit int) ([]Notification, error) {
-	rows, err := s.db.QueryContext(ctx,
+	return collect(ctx, s.db, "unprocessed notifications",
 		`SELECT id, receiver, group_key, received_at, alerts, payload, kind FROM notifications
-		 WHERE processed = 0 AND id > ? ORDER BY id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("query unprocessed notifications: %w", err)
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		var (
-			n  Notification
-			ms int64
-		)
-		if err := rows.Scan(&n.ID, &n.Receiver, &n.GroupKey, &ms, &n.Alerts, &n.Payload, &n.Kind); err != nil {
-			return nil, fmt.Errorf("scan notification: %w", err)
-		}
-		n.ReceivedAt = time.UnixMilli(ms)
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query unprocessed notifications: %w", err)
-	}
-	return out, nil
+		 WHERE processed = 0 AND id > ? ORDER BY id LIMIT ?`, []any{after, limit},
+		func(rows *sql.Rows) (Notification, error) {
+			var (
+				n  Notification
+				ms int64
+			)
+			err := rows.Scan(&n.ID, &n.Receiver, &n.GroupKey, &ms, &n.Alerts, &n.Payload, &n.Kind)
+			n.ReceivedAt = time.UnixMilli(ms)
+			return n, err
+		})
 }
 
 // Outcome is what processing decided for a notification.
@@ -439,6 +428,33 @@ func (s *Store) Processed(ctx context.Context, id int64, o Outcome, integrations
 	return nil
 }
 
+// queryer runs queries: a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// collect runs query and returns its rows, each read by scan; what names
+// them in errors.
+func collect[T any](ctx context.Context, q queryer, what, query string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // execEach runs query n times in tx, with the arguments args(i), prepared
 // once.
 func execEach(ctx context.Context, tx *sql.Tx, query string, n int, args func(i int) []any) error {
@@ -489,33 +505,24 @@ func (s *Store) AddSuppression(ctx context.Context, sup Suppression) (int64, err
 
 // Suppressions returns the suppressions that have not expired at now.
 func (s *Store) Suppressions(ctx context.Context, now time.Time) ([]Suppression, error) {
-	rows, err := s.db.QueryContext(ctx,
+	return collect(ctx, s.db, "suppressions",
 		`SELECT id, name, matchers, expires_at, comment, created_at FROM suppressions WHERE expires_at > ? ORDER BY id`,
-		now.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("query suppressions: %w", err)
-	}
-	defer rows.Close()
-	var out []Suppression
-	for rows.Next() {
-		var (
-			sup              Suppression
-			matchers         string
-			expires, created int64
-		)
-		if err := rows.Scan(&sup.ID, &sup.Name, &matchers, &expires, &sup.Comment, &created); err != nil {
-			return nil, fmt.Errorf("scan suppression: %w", err)
-		}
-		if err := json.Unmarshal([]byte(matchers), &sup.Matchers); err != nil {
-			return nil, fmt.Errorf("decode matchers of suppression %d: %w", sup.ID, err)
-		}
-		sup.ExpiresAt, sup.CreatedAt = time.UnixMilli(expires), time.UnixMilli(created)
-		out = append(out, sup)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query suppressions: %w", err)
-	}
-	return out, nil
+		[]any{now.UnixMilli()},
+		func(rows *sql.Rows) (Suppression, error) {
+			var (
+				sup              Suppression
+				matchers         string
+				expires, created int64
+			)
+			if err := rows.Scan(&sup.ID, &sup.Name, &matchers, &expires, &sup.Comment, &created); err != nil {
+				return sup, err
+			}
+			if err := json.Unmarshal([]byte(matchers), &sup.Matchers); err != nil {
+				return sup, fmt.Errorf("decode matchers of suppression %d: %w", sup.ID, err)
+			}
+			sup.ExpiresAt, sup.CreatedAt = time.UnixMilli(expires), time.UnixMilli(created)
+			return sup, nil
+		})
 }
 
 // DeleteSuppression deletes a suppression, or returns ErrNotFound.
@@ -582,7 +589,7 @@ type Delivery struct {
 // integration is still pending, so that a group's notifications arrive in
 // order: a resolution never overtakes the firing notification before it.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	rows, err := s.db.QueryContext(ctx,
+	return collect(ctx, s.db, "due deliveries",
 		`SELECT d.id, d.notification_id, d.receiver, d.integration, d.attempts, d.created_at
 		 FROM deliveries d
 		 WHERE d.state = ? AND d.next_attempt_at <= ?
@@ -590,27 +597,16 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]Delivery, 
 		                   WHERE o.receiver = d.receiver AND o.group_key = d.group_key
 		                     AND o.integration = d.integration AND o.state = ? AND o.id < d.id)
 		 ORDER BY d.next_attempt_at, d.id LIMIT ?`,
-		Pending, now.UnixMilli(), Pending, limit)
-	if err != nil {
-		return nil, fmt.Errorf("query due deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		var (
-			d  Delivery
-			ms int64
-		)
-		if err := rows.Scan(&d.ID, &d.NotificationID, &d.Receiver, &d.Integration, &d.Attempts, &ms); err != nil {
-			return nil, fmt.Errorf("scan delivery: %w", err)
-		}
-		d.CreatedAt = time.UnixMilli(ms)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query due deliveries: %w", err)
-	}
-	return out, nil
+		[]any{Pending, now.UnixMilli(), Pending, limit},
+		func(rows *sql.Rows) (Delivery, error) {
+			var (
+				d  Delivery
+				ms int64
+			)
+			err := rows.Scan(&d.ID, &d.NotificationID, &d.Receiver, &d.Integration, &d.Attempts, &ms)
+			d.CreatedAt = time.UnixMilli(ms)
+			return d, err
+		})
 }
 
 // Enriched returns a processed notification as it is to be forwarded.
