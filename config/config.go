@@ -79,18 +79,36 @@ type document struct {
 // DefaultServiceLabel is the default service_label.
 const DefaultServiceLabel = "service"
 
-// PrometheusConfig says where augur runs its PromQL queries.
+// PrometheusConfig says where augur runs its PromQL queries, and how many.
 type PrometheusConfig struct {
 	URL        *URL                       `yaml:"url"`
 	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config"`
-	Timeout    model.Duration             `yaml:"timeout"`
+	// Timeout bounds one query.
+	Timeout model.Duration `yaml:"timeout"`
+	// MaxConcurrency bounds the queries in flight at once; more wait.
+	MaxConcurrency int `yaml:"max_concurrency"`
+	// Cache keeps query results for reuse.
+	Cache QueryCacheConfig `yaml:"cache"`
+	// RulesRefresh is how long Prometheus's rules (/api/v1/rules) are
+	// reused before they are read again.
+	RulesRefresh model.Duration `yaml:"rules_refresh"`
+}
+
+// QueryCacheConfig sizes the query cache: at most Size results, each kept
+// for TTL.
+type QueryCacheConfig struct {
+	Size int            `yaml:"size"`
+	TTL  model.Duration `yaml:"ttl"`
 }
 
 // DefaultPrometheusConfig is the default prometheus section.
 var DefaultPrometheusConfig = PrometheusConfig{
-	URL:        mustParseURL("http://localhost:9090"),
-	HTTPConfig: commoncfg.DefaultHTTPClientConfig,
-	Timeout:    model.Duration(10 * time.Second),
+	URL:            mustParseURL("http://localhost:9090"),
+	HTTPConfig:     commoncfg.DefaultHTTPClientConfig,
+	Timeout:        model.Duration(10 * time.Second),
+	MaxConcurrency: 8,
+	Cache:          QueryCacheConfig{Size: 10000, TTL: model.Duration(time.Minute)},
+	RulesRefresh:   model.Duration(time.Minute),
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -105,8 +123,15 @@ func (c *PrometheusConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	if c.URL == nil {
 		c.URL = DefaultPrometheusConfig.URL
 	}
-	if c.Timeout <= 0 {
+	switch {
+	case c.Timeout <= 0:
 		return errors.New("prometheus.timeout: must be positive")
+	case c.MaxConcurrency < 1:
+		return fmt.Errorf("prometheus.max_concurrency: %d must be at least 1", c.MaxConcurrency)
+	case c.Cache.Size < 0:
+		return fmt.Errorf("prometheus.cache.size: %d must not be negative (0 turns the cache off)", c.Cache.Size)
+	case c.RulesRefresh <= 0:
+		return errors.New("prometheus.rules_refresh: must be positive")
 	}
 	if err := c.HTTPConfig.Validate(); err != nil {
 		return fmt.Errorf("prometheus.http_config: %w", err)
