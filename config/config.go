@@ -386,12 +386,8 @@ func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		return inSection("triage", err)
 	}
 	*c = TriageConfig(raw.plain)
-	if raw.Flapping != nil {
-		c.Flapping = *raw.Flapping
-	}
-	if raw.Aggregation != nil {
-		c.Aggregation = *raw.Aggregation
-	}
+	c.Flapping = orDefault(raw.Flapping, DefaultTriageConfig.Flapping)
+	c.Aggregation = orDefault(raw.Aggregation, DefaultTriageConfig.Aggregation)
 	scores := maps.Clone(DefaultTriageConfig.SeverityScores)
 	maps.Copy(scores, c.SeverityScores)
 	c.SeverityScores = scores
@@ -457,22 +453,69 @@ type EnrichConfig struct {
 	// Deadline bounds all enrichers of one notification together; what is
 	// not done by then is skipped and the alert goes out without it.
 	Deadline model.Duration `yaml:"deadline"`
+	// Forecast configures the forecast enricher (key "forecast", decoded
+	// by UnmarshalYAML).
+	Forecast ForecastConfig `yaml:"-"`
+}
+
+// ForecastConfig configures the forecast enricher: each alert's watched
+// series is read over Lookback at Step (0: Lookback/720, at least 15s) and
+// forecast Horizon ahead; a daily Season is modelled when the lookback
+// holds two of them.
+type ForecastConfig struct {
+	Enabled  bool           `yaml:"enabled"`
+	Horizon  model.Duration `yaml:"horizon"`
+	Lookback model.Duration `yaml:"lookback"`
+	Step     model.Duration `yaml:"step"`
+	Season   model.Duration `yaml:"season"`
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler: keys not given keep their
+// defaults.
+func (c *ForecastConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultEnrichConfig.Forecast
+	type plain ForecastConfig
+	return unmarshal((*plain)(c))
 }
 
 // DefaultEnrichConfig is the default enrich section.
 var DefaultEnrichConfig = EnrichConfig{
 	Deadline: model.Duration(2 * time.Second),
+	Forecast: ForecastConfig{
+		Enabled:  true,
+		Horizon:  model.Duration(30 * time.Minute),
+		Lookback: model.Duration(6 * time.Hour),
+		Season:   model.Duration(24 * time.Hour),
+	},
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultEnrichConfig
+	// The nested section is a pointer here so that "forecast:" without a
+	// value keeps its defaults.
 	type plain EnrichConfig
-	if err := unmarshal((*plain)(c)); err != nil {
+	raw := struct {
+		plain    `yaml:",inline"`
+		Forecast *ForecastConfig `yaml:"forecast"`
+	}{plain: plain(*c)}
+	if err := unmarshal(&raw); err != nil {
 		return inSection("enrich", err)
 	}
-	if c.Deadline <= 0 {
+	*c = EnrichConfig(raw.plain)
+	c.Forecast = orDefault(raw.Forecast, DefaultEnrichConfig.Forecast)
+	f := c.Forecast
+	switch {
+	case c.Deadline <= 0:
 		return errors.New("enrich.deadline: must be positive")
+	case f.Horizon <= 0:
+		return errors.New("enrich.forecast.horizon: must be positive")
+	case f.Lookback < f.Horizon:
+		return fmt.Errorf("enrich.forecast.lookback: %s is shorter than the horizon %s", f.Lookback, f.Horizon)
+	case f.Step > 0 && time.Duration(f.Lookback)/time.Duration(f.Step) < 10:
+		return fmt.Errorf("enrich.forecast.step: %s leaves fewer than 10 samples in the lookback %s", f.Step, f.Lookback)
+	case f.Season <= 0:
+		return errors.New("enrich.forecast.season: must be positive")
 	}
 	return nil
 }

@@ -76,6 +76,8 @@ func TestFullConfig(t *testing.T) {
 		Concurrency:    4,
 	}, cfg.Forward)
 	require.Equal(t, model.Duration(1500*time.Millisecond), cfg.Enrich.Deadline)
+	require.Equal(t, ForecastConfig{Enabled: true, Horizon: model.Duration(time.Hour), Lookback: model.Duration(49 * time.Hour),
+		Step: model.Duration(5 * time.Minute), Season: model.Duration(24 * time.Hour)}, cfg.Enrich.Forecast)
 	require.Equal(t, model.Duration(2*time.Minute), cfg.Triage.DedupWindow)
 	require.Equal(t, model.Duration(6*time.Hour), cfg.Triage.RepeatInterval)
 	require.Len(t, cfg.Triage.TimeIntervals, 1)
@@ -137,6 +139,7 @@ func TestBadConfigs(t *testing.T) {
 		"ambiguous-unknown-field":     {"receivers[0].webhook_configs[0].channel: unknown field"},
 		"flapping-thresholds":         {"triage.flapping.low_threshold: 0.6 must be at least 0 and below high_threshold 0.3"},
 		"flapping-buckets":            {"triage.flapping.buckets: 1 is not within [2, 1000]"},
+		"forecast-lookback":           {"enrich.forecast.lookback: 10m is shorter than the horizon 30m"},
 		"aggregation-bad-label":       {`triage.aggregation.by[1]: "" is not a valid label name`},
 		"missing-prometheus-password": {"prometheus.http_config.basic_auth.password_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/augur-sre/augur/enrich"
+	"github.com/augur-sre/augur/querier"
 	"github.com/augur-sre/augur/receiver"
 	"github.com/augur-sre/augur/receiver/store"
 	"github.com/augur-sre/augur/receiver/triage"
@@ -57,7 +58,7 @@ func replay(file string, configFile string, configNamed bool, stdout, stderr io.
 	var now time.Time
 	reg := prometheus.NewRegistry()
 	rcv := receiver.New(receiver.Options{Store: st, Registry: reg, Logger: logger, Now: func() time.Time { return now }})
-	if err := applyConfig(rcv, cfg, enrich.NewMetrics(reg), logger); err != nil {
+	if err := applyConfig(rcv, cfg, enrich.NewMetrics(reg), querier.NewMetrics(reg), logger); err != nil {
 		return fail(err)
 	}
 

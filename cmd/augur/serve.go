@@ -200,10 +200,11 @@ func runServe(o serveOptions, logger *slog.Logger) int {
 // reloader is the one path by which a config gets into force, at start, on
 // SIGHUP and on POST /-/reload.
 type reloader struct {
-	opts          serveOptions
-	logger        *slog.Logger
-	receiver      *receiver.Receiver
-	enrichMetrics *enrich.Metrics
+	opts           serveOptions
+	logger         *slog.Logger
+	receiver       *receiver.Receiver
+	enrichMetrics  *enrich.Metrics
+	querierMetrics *querier.Metrics
 	// storagePath is the store in use; it cannot change without a restart.
 	storagePath string
 
@@ -214,9 +215,10 @@ type reloader struct {
 
 func newReloader(o serveOptions, reg prometheus.Registerer, logger *slog.Logger) *reloader {
 	rl := &reloader{
-		opts:          o,
-		logger:        logger,
-		enrichMetrics: enrich.NewMetrics(reg),
+		opts:           o,
+		logger:         logger,
+		enrichMetrics:  enrich.NewMetrics(reg),
+		querierMetrics: querier.NewMetrics(reg),
 		lastSuccess: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
 			Namespace: "augur",
 			Name:      "config_last_reload_successful",
@@ -248,7 +250,7 @@ func (rl *reloader) apply(cfg *config.Config) error {
 	if p := cfg.Storage.Path; !rl.opts.storageSet && p != "" && p != rl.storagePath {
 		rl.logger.Warn("storage.path changed: it takes effect at the next start", "in_use", rl.storagePath, "configured", p)
 	}
-	return applyConfig(rl.receiver, cfg, rl.enrichMetrics, rl.logger)
+	return applyConfig(rl.receiver, cfg, rl.enrichMetrics, rl.querierMetrics, rl.logger)
 }
 
 // loadConfig reads the config file, or the built-in example config when no
@@ -265,8 +267,8 @@ func loadConfig(file string, named bool, logger *slog.Logger) (*config.Config, e
 
 // applyConfig builds what a config needs (querier, enrichers) and applies
 // it to the receiver.
-func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, logger *slog.Logger) error {
-	q, err := querier.New(cfg.Prometheus, logger.With("component", "querier"))
+func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, qm *querier.Metrics, logger *slog.Logger) error {
+	q, err := querier.New(cfg.Prometheus, qm, logger.With("component", "querier"))
 	if err != nil {
 		return err
 	}
