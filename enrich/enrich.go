@@ -36,8 +36,45 @@ type Enrichment struct {
 	// flapping. Both come from triage.
 	Incident *Incident `json:"incident,omitempty"`
 	Flapping *Flapping `json:"flapping,omitempty"`
+	// Forecast is the forecast enricher's part.
+	Forecast *Forecast `json:"forecast,omitempty"`
 	// Skipped maps an enricher's name to why its part is missing.
 	Skipped map[string]string `json:"skipped,omitempty"`
+	// Lines are the text annotations enrichers add, by annotation name
+	// (augur_forecast, ...): one or two lines a person can act on.
+	Lines map[string]string `json:"-"`
+}
+
+// Forecast says where the alert's watched series is heading: whether and
+// when Query Comparator Threshold holds within HorizonSeconds.
+type Forecast struct {
+	Query      string  `json:"query"`
+	Threshold  float64 `json:"threshold"`
+	Comparator string  `json:"comparator"`
+	Current    float64 `json:"current"`
+	// Predicted is the value at the horizon, Interval its prediction
+	// interval.
+	Predicted      float64    `json:"predicted"`
+	HorizonSeconds float64    `json:"horizon_seconds"`
+	Interval       [2]float64 `json:"interval"`
+	// TimeToBreachSeconds is when the condition first holds (0 if it holds
+	// now), absent if not within the horizon; ProbabilityOfBreach, that it
+	// holds by the horizon.
+	TimeToBreachSeconds *float64 `json:"time_to_breach_seconds,omitempty"`
+	ProbabilityOfBreach float64  `json:"probability_of_breach"`
+	// Trend is increasing, decreasing or stable; Acceleration, the change
+	// of the slope per second².
+	Trend        string  `json:"trend"`
+	Acceleration float64 `json:"acceleration"`
+	Model        string  `json:"model"`
+}
+
+// SetLine sets the text annotation name.
+func (e *Enrichment) SetLine(name, text string) {
+	if e.Lines == nil {
+		e.Lines = map[string]string{}
+	}
+	e.Lines[name] = text
 }
 
 // Incident is what a notification says of the incident an alert is part of.
@@ -62,11 +99,15 @@ type Flapping struct {
 }
 
 // Material is what of an enrichment, when it changes, makes a repeat
-// notification worth forwarding: the priority and the flap state.
+// notification worth forwarding: the priority, the flap state and whether
+// the forecast breaches within its horizon.
 func (e Enrichment) Material() string {
 	m := e.Priority
 	if e.Flapping != nil {
 		m += "|" + e.Flapping.State
+	}
+	if e.Forecast != nil && e.Forecast.TimeToBreachSeconds != nil {
+		m += "|breach"
 	}
 	return m
 }

@@ -220,6 +220,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 		}, group)
 		material := make([]string, len(group))
 		for i := range msg.Alerts {
+			scores[i] = rescore(st, group[i], scores[i], results[i])
 			results[i].Score, results[i].Priority, results[i].ScoreParts = &scores[i].Value, scores[i].Priority, scores[i].Parts
 			results[i].Incident = incidentPart(joined, fps[i])
 			results[i].Flapping = flaps[i].part
@@ -287,10 +288,6 @@ func (r *Receiver) dropped(ctx context.Context, n store.Notification, d triage.D
 // same service agree with it: those in the notification, and those of open
 // incidents.
 func (r *Receiver) score(ctx context.Context, st *state, group []model.Alert, fps []string, flaps []flapOutcome) ([]triage.Score, error) {
-	policy := triage.ScorePolicy{
-		SeverityScores:  st.cfg.Triage.SeverityScores,
-		UnknownSeverity: st.cfg.Triage.UnknownSeverityScore,
-	}
 	label := model.LabelName(st.cfg.ServiceLabel)
 	firing := map[model.LabelValue]int{}
 	for _, a := range group {
@@ -322,9 +319,28 @@ func (r *Receiver) score(ctx context.Context, st *state, group []model.Alert, fp
 		if flaps[i].save.Flapping {
 			e.FlapRate = flaps[i].rate
 		}
-		scores[i] = triage.ScoreAlert(policy, a, e)
+		scores[i] = triage.ScoreAlert(scorePolicy(st), a, e)
 	}
 	return scores, nil
+}
+
+func scorePolicy(st *state) triage.ScorePolicy {
+	return triage.ScorePolicy{
+		SeverityScores:  st.cfg.Triage.SeverityScores,
+		UnknownSeverity: st.cfg.Triage.UnknownSeverityScore,
+	}
+}
+
+// rescore scores an alert again with what its enrichment knows: how far
+// past its threshold the forecast finds it.
+func rescore(st *state, a model.Alert, s triage.Score, e enrich.Enrichment) triage.Score {
+	if e.Forecast == nil {
+		return s
+	}
+	x := triage.Exceedance(e.Forecast.Comparator, e.Forecast.Current, e.Forecast.Threshold)
+	ev := s.Evidence
+	ev.Exceedance = &x
+	return triage.ScoreAlert(scorePolicy(st), a, ev)
 }
 
 // hold says why an alert is held back from delivery: the decision, and the
@@ -398,6 +414,9 @@ func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment, f flapOutcom
 	}
 	if s := incidentNews(e); s != "" {
 		a.Annotations[AnnotationSummary] = s
+	}
+	for name, text := range e.Lines {
+		a.Annotations[name] = text
 	}
 	a.Annotations[AnnotationIncident] = e.IncidentID
 	if r.externalURL != nil {

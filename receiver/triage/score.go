@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"math"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -15,11 +16,13 @@ type ScorePolicy struct {
 }
 
 // Score is an alert's score in [0,1], its priority, and the parts it was
-// made of, so that a person can see why.
+// made of, so that a person can see why; Evidence is what it was computed
+// from, to score again when more is known.
 type Score struct {
 	Value    float64
 	Priority string
 	Parts    map[string]float64
+	Evidence Evidence
 }
 
 // AgreementFull is how many other alerts on the same service make the
@@ -32,13 +35,36 @@ type Evidence struct {
 	Agreeing int
 	// FlapRate is the alert's flap rate while it is flapping, else 0.
 	FlapRate float64
+	// Exceedance, when a forecast knows the alert's value and threshold,
+	// is how far past the threshold the value is (see Exceedance).
+	Exceedance *float64
+}
+
+// Exceedance is how far value is past threshold in the direction of the
+// comparator, relative to the threshold: 0 at or before it, 1 at twice it
+// or beyond. With a zero threshold, 1 past it.
+func Exceedance(comparator string, value, threshold float64) float64 {
+	past := value - threshold
+	if strings.HasPrefix(comparator, "<") {
+		past = -past
+	}
+	switch {
+	case past <= 0:
+		return 0
+	case threshold == 0:
+		return 1
+	default:
+		return min(1, past/math.Abs(threshold))
+	}
 }
 
 // ScoreAlert scores an alert from its severity and from how many other
 // alerts on its service agree that something is wrong: 0.75 × severity +
-// 0.25 × agreement. A flapping alert's score is scaled by 1 − rate/2: it
-// says less for each time it changes. Priority: P1 from 0.75, P2 from 0.5,
-// P3 from 0.3, else P4 — a critical alert alone is P1, a warning alone P3.
+// 0.25 × agreement; when a forecast says how far past its threshold it is,
+// 0.6 × severity + 0.2 × agreement + 0.2 × exceedance. A flapping alert's
+// score is scaled by 1 − rate/2: it says less for each time it changes.
+// Priority: P1 from 0.75, P2 from 0.5, P3 from 0.3, else P4 — a critical
+// alert alone is P1, a warning alone P3.
 func ScoreAlert(p ScorePolicy, a model.Alert, e Evidence) Score {
 	sev, ok := p.SeverityScores[strings.ToLower(string(a.Labels["severity"]))]
 	if !ok {
@@ -47,11 +73,15 @@ func ScoreAlert(p ScorePolicy, a model.Alert, e Evidence) Score {
 	agreement := min(1, float64(e.Agreeing)/AgreementFull)
 	v := 0.75*sev + 0.25*agreement
 	parts := map[string]float64{"severity": sev, "agreement": agreement}
+	if e.Exceedance != nil {
+		v = 0.6*sev + 0.2*agreement + 0.2**e.Exceedance
+		parts["exceedance"] = *e.Exceedance
+	}
 	if e.FlapRate > 0 {
 		v *= 1 - e.FlapRate/2
 		parts["flapping"] = e.FlapRate
 	}
-	return Score{Value: v, Priority: priority(v), Parts: parts}
+	return Score{Value: v, Priority: priority(v), Parts: parts, Evidence: e}
 }
 
 func priority(score float64) string {

@@ -45,3 +45,29 @@ func TestScoreAlert(t *testing.T) {
 		})
 	}
 }
+
+func TestExceedance(t *testing.T) {
+	for _, tc := range []struct {
+		cmp              string
+		value, threshold float64
+		want             float64
+	}{
+		{">", 0.06, 0.05, 0.2},
+		{">", 0.04, 0.05, 0},
+		{">", 0.2, 0.05, 1},
+		{">=", 0.05, 0.05, 0},
+		{"<", 5, 10, 0.5},
+		{"<", 15, 10, 0},
+		{">", 1, 0, 1},
+		{"<", -1, -2, 0},
+		{"<", -3, -2, 0.5},
+	} {
+		require.InDelta(t, tc.want, Exceedance(tc.cmp, tc.value, tc.threshold), 1e-9, "%v %s %v", tc.value, tc.cmp, tc.threshold)
+	}
+	policy := ScorePolicy{SeverityScores: map[string]float64{"warning": 0.5}}
+	x := 1.0
+	s := ScoreAlert(policy, model.Alert{Labels: model.LabelSet{"severity": "warning"}}, Evidence{Exceedance: &x})
+	require.InDelta(t, 0.6*0.5+0.2, s.Value, 1e-9, "a warning far past its threshold")
+	require.Equal(t, "P2", s.Priority)
+	require.Equal(t, 1.0, s.Parts["exceedance"])
+}
