@@ -44,8 +44,10 @@ type Config struct {
 	Intake     IntakeConfig
 	Forward    ForwardConfig
 	Triage     TriageConfig
-	Enrich     EnrichConfig
-	Storage    StorageConfig
+	Enrich       EnrichConfig
+	Alertmanager AlertmanagerConfig
+	Watcher      WatcherConfig
+	Storage      StorageConfig
 }
 
 // Receiver returns the receiver with the given name.
@@ -70,8 +72,10 @@ type document struct {
 	Intake     *IntakeConfig     `yaml:"intake"`
 	Forward    *ForwardConfig    `yaml:"forward"`
 	Triage     *TriageConfig     `yaml:"triage"`
-	Enrich     *EnrichConfig     `yaml:"enrich"`
-	Storage    *StorageConfig    `yaml:"storage"`
+	Enrich       *EnrichConfig       `yaml:"enrich"`
+	Alertmanager *AlertmanagerConfig `yaml:"alertmanager"`
+	Watcher      *WatcherConfig      `yaml:"watcher"`
+	Storage      *StorageConfig      `yaml:"storage"`
 	// ServiceLabel is a plain value: absent or empty means the default.
 	ServiceLabel string `yaml:"service_label"`
 }
@@ -510,14 +514,106 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		return errors.New("enrich.deadline: must be positive")
 	case f.Horizon <= 0:
 		return errors.New("enrich.forecast.horizon: must be positive")
-	case f.Lookback < f.Horizon:
-		return fmt.Errorf("enrich.forecast.lookback: %s is shorter than the horizon %s", f.Lookback, f.Horizon)
-	case f.Step > 0 && time.Duration(f.Lookback)/time.Duration(f.Step) < 10:
-		return fmt.Errorf("enrich.forecast.step: %s leaves fewer than 10 samples in the lookback %s", f.Step, f.Lookback)
 	case f.Season <= 0:
 		return errors.New("enrich.forecast.season: must be positive")
 	}
+	return checkWindow("enrich.forecast", f.Horizon, f.Lookback, f.Step)
+}
+
+// checkWindow checks the history a forecaster reads: at least the horizon
+// long, and at least 10 samples.
+func checkWindow(section string, horizon, lookback, step model.Duration) error {
+	switch {
+	case lookback < horizon:
+		return fmt.Errorf("%s.lookback: %s is shorter than the horizon %s", section, lookback, horizon)
+	case step > 0 && time.Duration(lookback)/time.Duration(step) < 10:
+		return fmt.Errorf("%s.step: %s leaves fewer than 10 samples in the lookback %s", section, step, lookback)
+	}
 	return nil
+}
+
+// AlertmanagerConfig says where the watcher posts predicted alerts.
+type AlertmanagerConfig struct {
+	URL        *URL                       `yaml:"url"`
+	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config"`
+	Timeout    model.Duration             `yaml:"timeout"`
+}
+
+// DefaultAlertmanagerConfig is the default alertmanager section.
+var DefaultAlertmanagerConfig = AlertmanagerConfig{
+	URL:        mustParseURL("http://localhost:9093"),
+	HTTPConfig: commoncfg.DefaultHTTPClientConfig,
+	Timeout:    model.Duration(10 * time.Second),
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *AlertmanagerConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultAlertmanagerConfig
+	c.URL = nil
+	type plain AlertmanagerConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return inSection("alertmanager", err)
+	}
+	if c.URL == nil {
+		c.URL = DefaultAlertmanagerConfig.URL
+	}
+	if c.Timeout <= 0 {
+		return errors.New("alertmanager.timeout: must be positive")
+	}
+	if err := c.HTTPConfig.Validate(); err != nil {
+		return fmt.Errorf("alertmanager.http_config: %w", err)
+	}
+	return nil
+}
+
+// WatcherConfig configures the watcher: every Interval it reads
+// Prometheus's alerting rules, forecasts the series each watches over
+// Lookback at Step (0: Lookback/720, at least 15s), and raises a predicted
+// alert for each series whose rule is likely (MinProbability) to fire
+// within Horizon. MaxRules and MaxSeriesPerRule bound the work of one
+// round. A rule opts out with the label or annotation augur_predict:
+// "false".
+type WatcherConfig struct {
+	Enabled          bool           `yaml:"enabled"`
+	Interval         model.Duration `yaml:"interval"`
+	Horizon          model.Duration `yaml:"horizon"`
+	Lookback         model.Duration `yaml:"lookback"`
+	Step             model.Duration `yaml:"step"`
+	MinProbability   float64        `yaml:"min_probability"`
+	MaxRules         int            `yaml:"max_rules"`
+	MaxSeriesPerRule int            `yaml:"max_series_per_rule"`
+}
+
+// DefaultWatcherConfig is the default watcher section.
+var DefaultWatcherConfig = WatcherConfig{
+	Interval:         model.Duration(time.Minute),
+	Horizon:          model.Duration(30 * time.Minute),
+	Lookback:         model.Duration(6 * time.Hour),
+	MinProbability:   0.8,
+	MaxRules:         1000,
+	MaxSeriesPerRule: 10,
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *WatcherConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultWatcherConfig
+	type plain WatcherConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return inSection("watcher", err)
+	}
+	switch {
+	case c.Interval <= 0:
+		return errors.New("watcher.interval: must be positive")
+	case c.Horizon <= 0:
+		return errors.New("watcher.horizon: must be positive")
+	case c.MinProbability <= 0 || c.MinProbability > 1:
+		return fmt.Errorf("watcher.min_probability: %v is not within (0, 1]", c.MinProbability)
+	case c.MaxRules < 1:
+		return fmt.Errorf("watcher.max_rules: %d must be at least 1", c.MaxRules)
+	case c.MaxSeriesPerRule < 1:
+		return fmt.Errorf("watcher.max_series_per_rule: %d must be at least 1", c.MaxSeriesPerRule)
+	}
+	return checkWindow("watcher", c.Horizon, c.Lookback, c.Step)
 }
 
 // StorageConfig configures the embedded store.
@@ -625,6 +721,8 @@ func Load(content []byte, dir string) (*Config, error) {
 		Forward:      orDefault(doc.Forward, DefaultForwardConfig),
 		Triage:       orDefault(doc.Triage, DefaultTriageConfig),
 		Enrich:       orDefault(doc.Enrich, DefaultEnrichConfig),
+		Alertmanager: orDefault(doc.Alertmanager, DefaultAlertmanagerConfig),
+		Watcher:      orDefault(doc.Watcher, DefaultWatcherConfig),
 		Storage:      orDefault(doc.Storage, DefaultStorageConfig),
 	}
 	if err := cfg.resolveIntakeFiles(dir); err != nil {
@@ -663,17 +761,25 @@ func (c *Config) resolveIntakeFiles(dir string) error {
 		}
 		ba.Password = commoncfg.Secret(b)
 	}
-	c.Prometheus.HTTPConfig.SetDirectory(dir)
-	// The files of http_config (password_file, ca_file, ...) must exist too.
-	out, err := yaml.Marshal(c.Prometheus.HTTPConfig)
+	if err := resolveHTTPConfig("prometheus.http_config", &c.Prometheus.HTTPConfig, dir); err != nil {
+		return err
+	}
+	return resolveHTTPConfig("alertmanager.http_config", &c.Alertmanager.HTTPConfig, dir)
+}
+
+// resolveHTTPConfig makes the files of an http_config (password_file,
+// ca_file, ...) relative to dir, and checks that they exist.
+func resolveHTTPConfig(key string, hc *commoncfg.HTTPClientConfig, dir string) error {
+	hc.SetDirectory(dir)
+	out, err := yaml.Marshal(hc)
 	if err != nil {
-		return fmt.Errorf("prometheus.http_config: %w", err)
+		return fmt.Errorf("%s: %w", key, err)
 	}
 	var raw any
 	if err := yaml.Unmarshal(out, &raw); err != nil {
-		return fmt.Errorf("prometheus.http_config: %w", err)
+		return fmt.Errorf("%s: %w", key, err)
 	}
-	return resolveFiles("prometheus.http_config", raw, dir)
+	return resolveFiles(key, raw, dir)
 }
 
 func readSecretFile(path string) (string, error) {
