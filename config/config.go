@@ -40,10 +40,10 @@ type Config struct {
 	// ServiceLabel is the alert label that names the service an alert is about.
 	ServiceLabel string
 
-	Prometheus PrometheusConfig
-	Intake     IntakeConfig
-	Forward    ForwardConfig
-	Triage     TriageConfig
+	Prometheus   PrometheusConfig
+	Intake       IntakeConfig
+	Forward      ForwardConfig
+	Triage       TriageConfig
 	Enrich       EnrichConfig
 	Alertmanager AlertmanagerConfig
 	Watcher      WatcherConfig
@@ -65,13 +65,13 @@ func (c *Config) Receiver(name string) (amconfig.Receiver, bool) {
 // augur's sections are pointers: a section that is absent, or present
 // without a value ("forward:"), stays nil and gets its defaults.
 type document struct {
-	Global     any               `yaml:"global,omitempty"`
-	Templates  []any             `yaml:"templates,omitempty"`
-	Receivers  []any             `yaml:"receivers,omitempty"`
-	Prometheus *PrometheusConfig `yaml:"prometheus"`
-	Intake     *IntakeConfig     `yaml:"intake"`
-	Forward    *ForwardConfig    `yaml:"forward"`
-	Triage     *TriageConfig     `yaml:"triage"`
+	Global       any                 `yaml:"global,omitempty"`
+	Templates    []any               `yaml:"templates,omitempty"`
+	Receivers    []any               `yaml:"receivers,omitempty"`
+	Prometheus   *PrometheusConfig   `yaml:"prometheus"`
+	Intake       *IntakeConfig       `yaml:"intake"`
+	Forward      *ForwardConfig      `yaml:"forward"`
+	Triage       *TriageConfig       `yaml:"triage"`
 	Enrich       *EnrichConfig       `yaml:"enrich"`
 	Alertmanager *AlertmanagerConfig `yaml:"alertmanager"`
 	Watcher      *WatcherConfig      `yaml:"watcher"`
