@@ -1,0 +1,162 @@
+package predict
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Defaults for Options.
+const (
+	DefaultSeason = 24 * time.Hour
+	DefaultLevel  = 0.9
+)
+
+// MinHistory is the fewest samples, after cleaning, that Fit forecasts
+// from: fewer say too little about a trend to extrapolate it.
+const MinHistory = 10
+
+// Trends a Forecast reports.
+const (
+	TrendIncreasing = "increasing"
+	TrendDecreasing = "decreasing"
+	TrendStable     = "stable"
+)
+
+// stableFraction is the change over the horizon, as a fraction of the
+// current value, below which a noiseless series counts as stable.
+const stableFraction = 1e-3
+
+// Series is evenly spaced samples: Values[i] was observed at
+// Start + i*Step. NaN (or ±Inf) marks a missing sample.
+type Series struct {
+	Start  time.Time
+	Step   time.Duration
+	Values []float64
+}
+
+// Options say how far ahead to forecast and how.
+type Options struct {
+	// Horizon is how far past the last sample to forecast; it is required.
+	Horizon time.Duration
+	// Season is the period Holt-Winters models (0: DefaultSeason), rounded
+	// to a whole number of steps. It is tried only when the series holds
+	// at least two full seasons.
+	Season time.Duration
+	// Level is the coverage of the prediction interval (0: DefaultLevel).
+	Level float64
+}
+
+// Forecast is a model fitted to a series and its forecast up to the
+// horizon.
+type Forecast struct {
+	// Model is the model chosen: "linear", "holt" or "holt_winters".
+	Model string
+	// Current is the last observed value.
+	Current float64
+	// Predicted holds the point forecast 1, 2, ... steps past End, up to
+	// the first step at or beyond the horizon.
+	Predicted []float64
+	// Sigma holds the standard deviation of the forecast error for each
+	// step of Predicted.
+	Sigma []float64
+	// Step is the time between two forecast steps.
+	Step time.Duration
+	// End is the time of the last observation.
+	End time.Time
+	// Slope is the current trend, in units per second.
+	Slope float64
+	// Acceleration is the change of the slope, in units per second², from
+	// a quadratic fitted to the recent samples (twice the horizon, at
+	// least MinHistory).
+	Acceleration float64
+	// Trend is TrendIncreasing, TrendDecreasing or TrendStable: stable
+	// when the trend moves the series over the horizon by less than its
+	// one-step noise (or, noiseless, by less than 0.1% of its value).
+	Trend string
+	// Error is the mean absolute error of the chosen model's forecast of
+	// the held-out last 20% of the series, which chose it.
+	Error float64
+	// Level is the coverage of the interval Breach reports.
+	Level float64
+}
+
+// Fit fits the models to the series, keeps the one that forecasts its
+// held-out tail best and forecasts with it, refitted on the whole series,
+// up to o.Horizon. Missing samples are interpolated over gaps of up to
+// MaxGap samples; at a longer gap the series is cut and only what follows
+// is used. A constant series gives a flat, stable forecast.
+func Fit(s Series, o Options) (Forecast, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return Forecast{}, err
+	}
+	if s.Step <= 0 {
+		return Forecast{}, fmt.Errorf("series step %s: must be positive", s.Step)
+	}
+	y, start, err := clean(s)
+	if err != nil {
+		return Forecast{}, err
+	}
+	season := int(math.Round(float64(o.Season) / float64(s.Step)))
+	choice, err := choose(y, candidates(len(y), season))
+	if err != nil {
+		return Forecast{}, err
+	}
+	h := int(math.Ceil(float64(o.Horizon) / float64(s.Step)))
+	return newForecast(y, choice, h, s.Step, start, o.Level), nil
+}
+
+// withDefaults returns the options with defaults applied, or why they are
+// invalid.
+func (o Options) withDefaults() (Options, error) {
+	if o.Horizon <= 0 {
+		return o, fmt.Errorf("horizon %s: must be positive", o.Horizon)
+	}
+	if o.Season == 0 {
+		o.Season = DefaultSeason
+	}
+	if o.Season < 0 {
+		return o, fmt.Errorf("season %s: must not be negative", o.Season)
+	}
+	if o.Level == 0 {
+		o.Level = DefaultLevel
+	}
+	if o.Level <= 0 || o.Level >= 1 {
+		return o, fmt.Errorf("level %g: must be between 0 and 1", o.Level)
+	}
+	return o, nil
+}
+
+// newForecast describes the fitted model's forecast h steps past the end
+// of y, whose first sample was observed at start.
+func newForecast(y []float64, c choice, h int, step time.Duration, start time.Time, level float64) Forecast {
+	n := len(y)
+	f := Forecast{
+		Model:        c.name,
+		Current:      y[n-1],
+		Predicted:    c.model.forecast(h),
+		Sigma:        c.model.sigma(h),
+		Step:         step,
+		End:          start.Add(time.Duration(n-1) * step),
+		Slope:        c.model.slope() / step.Seconds(),
+		Acceleration: acceleration(y[n-min(n, max(MinHistory, 2*h)):]) / (step.Seconds() * step.Seconds()),
+		Error:        c.err,
+		Level:        level,
+	}
+	f.Trend = trend(c.model.slope()*float64(h), f.Sigma[0], f.Current)
+	return f
+}
+
+// trend classes a change over the horizon against the one-step noise
+// sigma and the current value.
+func trend(change, sigma, current float64) string {
+	switch {
+	case math.Abs(change) <= max(sigma, stableFraction*math.Abs(current)):
+		return TrendStable
+	case change > 0:
+		return TrendIncreasing
+	default:
+		return TrendDecreasing
+	}
+}
