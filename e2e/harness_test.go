@@ -182,8 +182,14 @@ type augur struct {
 
 func startAugur(t *testing.T, config string) *augur {
 	t.Helper()
+	return startAugurOn(t, freePort(t), config)
+}
+
+// startAugurOn starts augur on the given port.
+func startAugurOn(t *testing.T, port int, config string) *augur {
+	t.Helper()
 	dir := t.TempDir()
-	a := &augur{port: freePort(t), dir: dir, cfgPath: writeFile(t, dir, "augur.yml", config)}
+	a := &augur{port: port, dir: dir, cfgPath: writeFile(t, dir, "augur.yml", config)}
 	a.restart(t)
 	return a
 }

@@ -58,7 +58,7 @@ func replay(file string, configFile string, configNamed bool, stdout, stderr io.
 	var now time.Time
 	reg := prometheus.NewRegistry()
 	rcv := receiver.New(receiver.Options{Store: st, Registry: reg, Logger: logger, Now: func() time.Time { return now }})
-	if err := applyConfig(rcv, cfg, enrich.NewMetrics(reg), querier.NewMetrics(reg), logger); err != nil {
+	if _, err := applyConfig(rcv, cfg, enrich.NewMetrics(reg), querier.NewMetrics(reg), func() time.Time { return now }, logger); err != nil {
 		return fail(err)
 	}
 

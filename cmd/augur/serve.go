@@ -24,6 +24,8 @@ import (
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/enrich"
+	"github.com/augur-sre/augur/enrich/forecast"
+	"github.com/augur-sre/augur/enrich/forecast/watcher"
 	"github.com/augur-sre/augur/examples"
 	"github.com/augur-sre/augur/querier"
 	"github.com/augur-sre/augur/receiver"
@@ -101,6 +103,7 @@ func runServe(o serveOptions, logger *slog.Logger) int {
 	webReload := make(chan chan error)
 	mux := http.NewServeMux()
 	rcv.Register(mux)
+	mux.Handle("GET /api/v1/predictions", rl.watcher)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	// Go's profiles, as Prometheus and Alertmanager serve them.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -168,6 +171,14 @@ func runServe(o serveOptions, logger *slog.Logger) int {
 		})
 	}
 	{
+		ctx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error {
+			return rl.watcher.Run(ctx)
+		}, func(error) {
+			cancel()
+		})
+	}
+	{
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		addrs := []string{o.listenAddress}
 		flags := &web.FlagConfig{WebListenAddresses: &addrs, WebConfigFile: &o.webConfigFile}
@@ -203,6 +214,7 @@ type reloader struct {
 	opts           serveOptions
 	logger         *slog.Logger
 	receiver       *receiver.Receiver
+	watcher        *watcher.Watcher
 	enrichMetrics  *enrich.Metrics
 	querierMetrics *querier.Metrics
 	// storagePath is the store in use; it cannot change without a restart.
@@ -219,6 +231,7 @@ func newReloader(o serveOptions, reg prometheus.Registerer, logger *slog.Logger)
 		logger:         logger,
 		enrichMetrics:  enrich.NewMetrics(reg),
 		querierMetrics: querier.NewMetrics(reg),
+		watcher:        watcher.New(watcher.NewMetrics(reg), logger.With("component", "watcher"), nil),
 		lastSuccess: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
 			Namespace: "augur",
 			Name:      "config_last_reload_successful",
@@ -250,7 +263,11 @@ func (rl *reloader) apply(cfg *config.Config) error {
 	if p := cfg.Storage.Path; !rl.opts.storageSet && p != "" && p != rl.storagePath {
 		rl.logger.Warn("storage.path changed: it takes effect at the next start", "in_use", rl.storagePath, "configured", p)
 	}
-	return applyConfig(rl.receiver, cfg, rl.enrichMetrics, rl.querierMetrics, rl.logger)
+	q, err := applyConfig(rl.receiver, cfg, rl.enrichMetrics, rl.querierMetrics, time.Now, rl.logger)
+	if err != nil {
+		return err
+	}
+	return rl.watcher.ApplyConfig(cfg, q)
 }
 
 // loadConfig reads the config file, or the built-in example config when no
@@ -266,14 +283,19 @@ func loadConfig(file string, named bool, logger *slog.Logger) (*config.Config, e
 }
 
 // applyConfig builds what a config needs (querier, enrichers) and applies
-// it to the receiver.
-func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, qm *querier.Metrics, logger *slog.Logger) error {
+// it to the receiver; now is the enrichers' clock. It returns the querier
+// for the others that query Prometheus.
+func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, qm *querier.Metrics, now func() time.Time, logger *slog.Logger) (*querier.Querier, error) {
 	q, err := querier.New(cfg.Prometheus, qm, logger.With("component", "querier"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	o := enrich.NewOrchestrator(nil, time.Duration(cfg.Enrich.Deadline), m, logger.With("component", "enrich"))
-	return rcv.ApplyConfig(cfg, o, q)
+	var enrichers []enrich.Enricher
+	if cfg.Enrich.Forecast.Enabled {
+		enrichers = append(enrichers, forecast.New(cfg.Enrich.Forecast, now))
+	}
+	o := enrich.NewOrchestrator(enrichers, time.Duration(cfg.Enrich.Deadline), m, logger.With("component", "enrich"))
+	return q, rcv.ApplyConfig(cfg, o, q)
 }
 
 // reload loads and applies the config; on any error the running config
