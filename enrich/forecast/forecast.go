@@ -107,7 +107,7 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 // 0 at lookback/720 (at least 15s).
 func Window(lookback, step time.Duration) (time.Duration, time.Duration) {
 	if step == 0 {
-		step = max(minStep, (lookback/samplesPerLookback).Truncate(time.Second))
+		step = max(minStep, (lookback / samplesPerLookback).Truncate(time.Second))
 	}
 	return lookback, step
 }
