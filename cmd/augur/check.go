@@ -34,7 +34,8 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  forward:    timeout %s, backoff %s..%s, concurrency %d\n",
 		cfg.Forward.Timeout, cfg.Forward.InitialBackoff, cfg.Forward.MaxBackoff, cfg.Forward.Concurrency)
 	fmt.Fprintf(stdout, "  triage:     %s\n", triageSummary(cfg.Triage))
-	fmt.Fprintf(stdout, "  enrich:     deadline %s\n", cfg.Enrich.Deadline)
+	fmt.Fprintf(stdout, "  enrich:     deadline %s%s\n", cfg.Enrich.Deadline, forecastSummary(cfg.Enrich.Forecast))
+	fmt.Fprintf(stdout, "  watcher:    %s\n", watcherSummary(cfg))
 	fmt.Fprintf(stdout, "  storage:    retention %s\n", time.Duration(cfg.Storage.Retention))
 	return 0
 }
@@ -53,6 +54,21 @@ func triageSummary(c config.TriageConfig) string {
 		s += " or by " + strings.Join(c.Aggregation.By, ",")
 	}
 	return s + fmt.Sprintf(", grace %s", c.Aggregation.GracePeriod)
+}
+
+func forecastSummary(c config.ForecastConfig) string {
+	if !c.Enabled {
+		return "; forecast off"
+	}
+	return fmt.Sprintf("; forecast %s ahead from %s of history", c.Horizon, c.Lookback)
+}
+
+func watcherSummary(cfg *config.Config) string {
+	w := cfg.Watcher
+	if !w.Enabled {
+		return "off"
+	}
+	return fmt.Sprintf("every %s, %s ahead, p ≥ %g, predicted alerts to %s", w.Interval, w.Horizon, w.MinProbability, cfg.Alertmanager.URL.Redacted())
 }
 
 func intakeAuth(c config.IntakeConfig) string {

@@ -19,13 +19,14 @@ func TestCLI(t *testing.T) {
 			name:   "check a good config",
 			args:   []string{"check", "config", "../../examples/augur.yml"},
 			code:   0,
-			stdout: []string{"SUCCESS: ../../examples/augur.yml is valid augur config", "- demo: webhook×1", "enrich:     deadline 2s"},
+			stdout: []string{"SUCCESS: ../../examples/augur.yml is valid augur config", "- demo: webhook×1", "enrich:     deadline 2s; forecast 30m ahead from 6h of history", "watcher:    off"},
 		},
 		{
 			name: "check the team example",
 			args: []string{"check", "config", "../../examples/augur-team.yml"},
 			code: 0,
 			stdout: []string{"- team-default: pagerduty×1, slack×1", "intake:     auth bearer token",
+				"watcher:    every 1m, 30m ahead, p ≥ 0.8, predicted alerts to http://localhost:9093",
 				"triage:     dedup 5m, 1 suppress rule(s), min score 0.2, flapping 0.3/0.15 over 1h, incidents by service within 15m or by dependency, grace 10m"},
 		},
 		{
