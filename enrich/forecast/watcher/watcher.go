@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -173,22 +174,24 @@ func (w *Watcher) Round(ctx context.Context) error {
 		return fmt.Errorf("read alerting rules: %w", err)
 	}
 	report := Report{EvaluatedAt: now.UTC(), Predictions: []Prediction{}, Skipped: []Skipped{}}
-	current := map[model.Fingerprint]Prediction{}
+	var watched []querier.AlertingRule
 	for _, r := range rules {
-		if report.Rules == st.cfg.MaxRules {
+		switch {
+		case optedOut(r):
+		case len(watched) == st.cfg.MaxRules:
 			report.Skipped = append(report.Skipped, Skipped{Rule: r.Name, Reason: fmt.Sprintf("watcher.max_rules (%d) reached", st.cfg.MaxRules)})
+		default:
+			watched = append(watched, r)
+		}
+	}
+	report.Rules = len(watched)
+	current := map[model.Fingerprint]Prediction{}
+	for i, res := range w.forecastRules(ctx, st, watched, now) {
+		if res.err != nil {
+			report.Skipped = append(report.Skipped, Skipped{Rule: watched[i].Name, Reason: res.err.Error()})
 			continue
 		}
-		if optedOut(r) {
-			continue
-		}
-		report.Rules++
-		preds, err := w.forecastRule(ctx, st, r, now)
-		if err != nil {
-			report.Skipped = append(report.Skipped, Skipped{Rule: r.Name, Reason: err.Error()})
-			continue
-		}
-		for _, p := range preds {
+		for _, p := range res.predictions {
 			current[p.Labels.Fingerprint()] = p
 		}
 	}
@@ -232,6 +235,31 @@ func (w *Watcher) Round(ctx context.Context) error {
 	w.metrics.predictions.Set(float64(len(current)))
 	w.metrics.skipped.Set(float64(len(report.Skipped)))
 	return nil
+}
+
+// ruleResult is what forecasting one rule gave.
+type ruleResult struct {
+	predictions []Prediction
+	err         error
+}
+
+// forecastRules forecasts the rules in parallel, one per CPU, and returns
+// their results in order.
+func (w *Watcher) forecastRules(ctx context.Context, st *setup, rules []querier.AlertingRule, now time.Time) []ruleResult {
+	out := make([]ruleResult, len(rules))
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(rules); i = int(next.Add(1)) - 1 {
+				out[i].predictions, out[i].err = w.forecastRule(ctx, st, rules[i], now)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 func optedOut(r querier.AlertingRule) bool {

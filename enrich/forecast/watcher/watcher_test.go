@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -157,4 +158,33 @@ func mustFloat(t *testing.T, v model.LabelValue) float64 {
 	_, err := fmt.Sscan(string(v), &f)
 	require.NoError(t, err)
 	return f
+}
+
+// BenchmarkRound is one watcher round over 1,000 rules of 10 series each,
+// 6 hours of history at 1m per series.
+func BenchmarkRound(b *testing.B) {
+	src := &fakeSource{series: map[string][]fakeSeries{}}
+	for r := range 1000 {
+		query := fmt.Sprintf("queue_depth{rule=\"%d\"}", r)
+		src.rules = append(src.rules, querier.AlertingRule{Name: fmt.Sprintf("Rule%d", r), Query: query + " > 1000"})
+		for s := range 10 {
+			src.series[query] = append(src.series[query], fakeSeries{
+				labels: model.Metric{"instance": model.LabelValue(strconv.Itoa(s))}, base: float64(s * 10), slope: float64(s) / 10,
+			})
+		}
+	}
+	now := t0
+	am := &fakeAlertmanager{}
+	srv := httptest.NewServer(am)
+	b.Cleanup(srv.Close)
+	cfg, err := config.Load(fmt.Appendf(nil, "alertmanager: {url: %s}\nwatcher: {enabled: true, lookback: 6h, step: 1m}\n", srv.URL), b.TempDir())
+	require.NoError(b, err)
+	w := New(NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler), func() time.Time { return now })
+	require.NoError(b, w.ApplyConfig(cfg, src))
+	b.ReportAllocs()
+	for b.Loop() {
+		require.NoError(b, w.Round(context.Background()))
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/round")
+	b.ReportMetric(10000, "series/round")
 }
