@@ -386,7 +386,10 @@ func (st *setup) alert(p Prediction, startsAt, endsAt time.Time) Alert {
 		a.Annotations[AnnotationTimeToBreach] = model.LabelValue(strconv.FormatFloat(*f.TimeToBreachSeconds, 'f', 0, 64))
 	}
 	if st.prom != nil {
-		a.GeneratorURL = st.prom.JoinPath("graph").String() + "?g0.tab=0&g0.expr=" + url.QueryEscape(f.Query)
+		// The condition, so that the forecast enricher can read it when
+		// the predicted alert comes back through augur.
+		cond := fmt.Sprintf("%s %s %s", f.Query, f.Comparator, strconv.FormatFloat(f.Threshold, 'g', -1, 64))
+		a.GeneratorURL = st.prom.JoinPath("graph").String() + "?g0.tab=0&g0.expr=" + url.QueryEscape(cond)
 	}
 	return a
 }
