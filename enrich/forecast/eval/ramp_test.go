@@ -285,9 +285,12 @@ func TestRampEarlyWarning(t *testing.T) {
 
 	require.GreaterOrEqual(t, all.ramps, 200)
 	// Targets missed: ≥ 90% of ramps warned ahead with a median
-	// time-to-breach error ≤ 20%. Measured: 24.2% warned (65.8 points
-	// short) and a median error of 34% (14 points over); asserted as
-	// regression floors.
-	require.GreaterOrEqual(t, all.recall(), 0.24, "ramps warned ≥ 5 min ahead (target 0.9)")
-	require.LessOrEqual(t, median(all.ttbErrors), 0.35, "median time-to-breach error (target 0.2)")
+	// time-to-breach error ≤ 20%. Measured with the choice by forecasts
+	// from recent origins (was 24.2% and 34%): 36.2% warned (53.8 points
+	// short) and a median error of 31% (11 points over), p90 194%;
+	// asserted as regression floors. Most misses are ramps whose rise
+	// in the last hour is within a few noise standard deviations, where a
+	// warning at p ≥ 0.8 is not yet justified by the data.
+	require.GreaterOrEqual(t, all.recall(), 0.36, "ramps warned ≥ 5 min ahead (target 0.9)")
+	require.LessOrEqual(t, median(all.ttbErrors), 0.32, "median time-to-breach error (target 0.2)")
 }

@@ -12,114 +12,209 @@ const (
 	irlsTolerance = 1e-6
 )
 
-// line is a straight line fitted to n samples, y = a + b*i at sample
-// i, with the robust scale of its residuals.
-type line struct {
-	a, b  float64
-	n     int
+// anchorSamples is how many of the last residuals set the level a
+// polynomial's forecast starts from: their median is added to the fitted
+// end value, so that a level shift the robust fit treats as outliers
+// still moves the forecast.
+const anchorSamples = MinHistory
+
+// poly is a polynomial of degree 0 (a level), 1 (a line) or 2 fitted to
+// the last span samples of a series (all of them when span is 0), in
+// x = i - (w-1) for sample i of the w fitted: coef[0] is the fitted
+// value at the last sample, coef[1] the slope there and coef[2] half the
+// curvature.
+type poly struct {
+	deg, span int
+	coef      [3]float64
+	// inv is the inverse of the moment matrix Σ x^(j+k) of the samples
+	// fitted, for the prediction interval.
+	inv [3][3]float64
+	// scale is the robust (MAD) scale of the residuals.
 	scale float64
+	// shift is the median of the last anchorSamples residuals: the
+	// forecast starts from coef[0] + shift.
+	shift float64
 }
 
-// fitLine fits a line to y by Huber's M-estimator, reweighting least
+// fitPoly fits a polynomial of degree deg to the last span samples of y
+// (all of them when span is 0) by Huber's M-estimator, reweighting least
 // squares from the ordinary fit until the slope settles.
-func fitLine(y []float64) model {
+func fitPoly(y []float64, deg, span int) *poly {
+	if span > 0 && span < len(y) {
+		y = y[len(y)-span:]
+	}
 	w, abs, scratch := ones(len(y)), make([]float64, len(y)), make([]float64, len(y))
-	l := weightedLine(y, w)
+	p := &poly{deg: deg, span: span, coef: weightedPoly(y, w, deg)}
 	for range irlsMaxRounds {
-		l.absResiduals(y, abs)
-		l.scale = madToSigma * median(append(scratch[:0], abs...))
-		if l.scale == 0 {
+		p.absResiduals(y, abs)
+		p.scale = madToSigma * median(append(scratch[:0], abs...))
+		if p.scale == 0 {
 			break
 		}
 		for i, r := range abs {
-			w[i] = min(1, huberK*l.scale/r)
+			w[i] = min(1, huberK*p.scale/r)
 		}
-		next := weightedLine(y, w)
-		next.scale = l.scale
-		settled := math.Abs(next.b-l.b) <= irlsTolerance*(math.Abs(l.b)+l.scale/float64(len(y)))
-		l = next
+		next := weightedPoly(y, w, deg)
+		settled := math.Abs(next[1]-p.coef[1]) <= irlsTolerance*(math.Abs(p.coef[1])+p.scale/float64(len(y)))
+		p.coef = next
 		if settled {
 			break
 		}
 	}
-	return l
+	p.inv = invert(moments(y, ones(len(y)), deg), deg)
+	p.setShift(y, scratch)
+	return p
 }
 
-// weightedLine is the weighted least-squares line through y.
-func weightedLine(y, w []float64) line {
-	var sw, sx, sy float64
-	for i, v := range y {
-		sw += w[i]
-		sx += w[i] * float64(i)
-		sy += w[i] * v
+// setShift sets the shift from the last residuals of y, using buf.
+func (p *poly) setShift(y, buf []float64) {
+	tail := y[len(y)-min(len(y), anchorSamples):]
+	off := len(y) - len(tail)
+	for i, v := range tail {
+		buf[i] = v - p.at(float64(off+i-(len(y)-1)))
 	}
-	mx, my := sx/sw, sy/sw
-	var sxx, sxy float64
-	for i, v := range y {
-		dx := float64(i) - mx
-		sxx += w[i] * dx * dx
-		sxy += w[i] * dx * (v - my)
-	}
-	b := sxy / sxx
-	return line{a: my - b*mx, b: b, n: len(y)}
+	p.shift = median(buf[:len(tail)])
 }
 
-// absResiduals writes the absolute residuals of y from the line into buf.
-func (l line) absResiduals(y, buf []float64) {
+// at is the polynomial's value at x.
+func (p *poly) at(x float64) float64 {
+	return p.coef[0] + x*(p.coef[1]+x*p.coef[2])
+}
+
+// absResiduals writes the absolute residuals of y from the polynomial
+// into buf.
+func (p *poly) absResiduals(y, buf []float64) {
+	last := float64(len(y) - 1)
 	for i, v := range y {
-		buf[i] = math.Abs(v - l.a - l.b*float64(i))
+		buf[i] = math.Abs(v - p.at(float64(i)-last))
 	}
 }
 
-// forecast implements model.
-func (l line) forecast(h int) []float64 {
+// moments returns the weighted sums Σ w x^(j+k) for j, k ≤ deg and, in
+// the last column, Σ w x^j y, with x = i - (len(y)-1).
+func moments(y, w []float64, deg int) [3][4]float64 {
+	var m [3][4]float64
+	last := float64(len(y) - 1)
+	for i, v := range y {
+		x := float64(i) - last
+		pw := [5]float64{w[i], w[i] * x, w[i] * x * x, w[i] * x * x * x, w[i] * x * x * x * x}
+		for j := 0; j <= deg; j++ {
+			for k := 0; k <= deg; k++ {
+				m[j][k] += pw[j+k]
+			}
+			m[j][3] += pw[j] * v
+		}
+	}
+	return m
+}
+
+// weightedPoly is the weighted least-squares polynomial of degree deg
+// through y; a degenerate system (too few distinct weights) gives its
+// best lower-degree terms.
+func weightedPoly(y, w []float64, deg int) [3]float64 {
+	m := moments(y, w, deg)
+	a := invert(m, deg)
+	var c [3]float64
+	for j := 0; j <= deg; j++ {
+		for k := 0; k <= deg; k++ {
+			c[j] += a[j][k] * m[k][3]
+		}
+	}
+	return c
+}
+
+// invert returns the inverse of the leading (deg+1)×(deg+1) block of m,
+// by Gauss-Jordan elimination with partial pivoting; a singular pivot
+// leaves its row and column zero.
+func invert(m [3][4]float64, deg int) [3][3]float64 {
+	n := deg + 1
+	var a [3][6]float64
+	for j := range n {
+		for k := range n {
+			a[j][k] = m[j][k]
+		}
+		a[j][n+j] = 1
+	}
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
+				p = r
+			}
+		}
+		a[c], a[p] = a[p], a[c]
+		if a[c][c] == 0 {
+			a[c] = [6]float64{}
+			continue
+		}
+		pivot := a[c][c]
+		for k := range 2 * n {
+			a[c][k] /= pivot
+		}
+		for r := range n {
+			if f := a[r][c]; r != c && f != 0 {
+				for k := range 2 * n {
+					a[r][k] -= f * a[c][k]
+				}
+			}
+		}
+	}
+	var inv [3][3]float64
+	for j := range n {
+		copy(inv[j][:n], a[j][n:2*n])
+	}
+	return inv
+}
+
+// forecast implements model: the polynomial continued from the current
+// level, its fitted end value plus the shift.
+func (p *poly) forecast(h int) []float64 {
 	out := make([]float64, h)
 	for k := range out {
-		out[k] = l.a + l.b*float64(l.n+k)
+		out[k] = p.at(float64(k+1)) + p.shift
 	}
 	return out
 }
 
-// sigma implements model with the least-squares prediction interval:
-// scale * sqrt(1 + 1/n + (x - mean x)²/Sxx).
-func (l line) sigma(h int) []float64 {
-	n := float64(l.n)
-	mx := (n - 1) / 2
-	sxx := n * (n*n - 1) / 12
+// sigma implements model with the least-squares prediction interval,
+// scale * sqrt(1 + x'(X'X)⁻¹x) for x = (1, k, k²), widened by the
+// variance of the shift, a median of anchorSamples residuals (π/2 times
+// that of their mean).
+func (p *poly) sigma(h int) []float64 {
 	out := make([]float64, h)
+	anchor := math.Pi / 2 / anchorSamples
 	for k := range out {
-		d := float64(l.n+k) - mx
-		out[k] = l.scale * math.Sqrt(1+1/n+d*d/sxx)
+		x := [3]float64{1, float64(k + 1), float64((k + 1) * (k + 1))}
+		var q float64
+		for j := 0; j <= p.deg; j++ {
+			for l := 0; l <= p.deg; l++ {
+				q += x[j] * p.inv[j][l] * x[l]
+			}
+		}
+		out[k] = p.scale * math.Sqrt(1+max(0, q)+anchor)
 	}
 	return out
 }
 
-// slope implements model.
-func (l line) slope() float64 { return l.b }
+// slope implements model: the slope at the last sample.
+func (p *poly) slope() float64 { return p.coef[1] }
+
+// extend implements model: a polynomial has no parameters to keep, so it
+// is refitted.
+func (p *poly) extend(y []float64) (model, error) { return p.refit(y) }
 
 // refit implements model.
-func (l line) refit(y []float64) (model, error) { return fitLine(y), nil }
+func (p *poly) refit(y []float64) (model, error) { return fitPoly(y, p.deg, p.span), nil }
 
 // acceleration is the second derivative, per step², of the least-squares
-// quadratic through y. With x centred on the middle sample the odd
-// moments vanish and the curvature comes from a 2×2 system; y is taken
-// relative to its first value, which the curvature does not depend on.
+// quadratic through y, taken relative to its first value, which the
+// curvature does not depend on but its rounding does.
 func acceleration(y []float64) float64 {
-	mid := float64(len(y)-1) / 2
-	var n, s2, s4, sy, s2y float64
+	rel := make([]float64, len(y))
 	for i, v := range y {
-		x2 := (float64(i) - mid) * (float64(i) - mid)
-		n++
-		s2 += x2
-		s4 += x2 * x2
-		sy += v - y[0]
-		s2y += x2 * (v - y[0])
+		rel[i] = v - y[0]
 	}
-	det := n*s4 - s2*s2
-	if det == 0 {
-		return 0
-	}
-	return 2 * (n*s2y - s2*sy) / det
+	return 2 * weightedPoly(rel, ones(len(y)), 2)[2]
 }
 
 // median returns the median of v, reordering it (quickselect).

@@ -50,7 +50,8 @@ type Options struct {
 // Forecast is a model fitted to a series and its forecast up to the
 // horizon.
 type Forecast struct {
-	// Model is the model chosen: "linear", "holt" or "holt_winters".
+	// Model is the model chosen: "local_level", "linear",
+	// "local_linear", "holt", "local_quadratic" or "holt_winters".
 	Model string
 	// Current is the last observed value.
 	Current float64
@@ -74,16 +75,17 @@ type Forecast struct {
 	// when the trend moves the series over the horizon by less than its
 	// one-step noise (or, noiseless, by less than 0.1% of its value).
 	Trend string
-	// Error is the mean absolute error of the chosen model's forecast of
-	// the held-out last 20% of the series, which chose it.
+	// Error is the mean absolute error of the chosen model's forecasts up
+	// to the horizon from origins over the last 20% of the series (at
+	// least the horizon), weighted toward the latest, which chose it.
 	Error float64
 	// Level is the coverage of the interval Breach reports.
 	Level float64
 }
 
-// Fit fits the models to the series, keeps the one that forecasts its
-// held-out tail best and forecasts with it, refitted on the whole series,
-// up to o.Horizon. Missing samples are interpolated over gaps of up to
+// Fit fits the models to the series, keeps the one whose forecasts up to
+// o.Horizon from recent origins erred least and forecasts with it,
+// refitted on the whole series, up to o.Horizon. Missing samples are interpolated over gaps of up to
 // MaxGap samples; at a longer gap the series is cut and only what follows
 // is used. A constant series gives a flat, stable forecast.
 func Fit(s Series, o Options) (Forecast, error) {
@@ -99,11 +101,11 @@ func Fit(s Series, o Options) (Forecast, error) {
 		return Forecast{}, err
 	}
 	season := int(math.Round(float64(o.Season) / float64(s.Step)))
-	choice, err := choose(y, candidates(len(y), season))
+	h := int(math.Ceil(float64(o.Horizon) / float64(s.Step)))
+	choice, err := choose(y, h, candidates(len(y), season, h))
 	if err != nil {
 		return Forecast{}, err
 	}
-	h := int(math.Ceil(float64(o.Horizon) / float64(s.Step)))
 	return newForecast(y, choice, h, s.Step, start, o.Level), nil
 }
 
@@ -143,6 +145,9 @@ func newForecast(y []float64, c choice, h int, step time.Duration, start time.Ti
 		Acceleration: acceleration(y[n-min(n, max(MinHistory, 2*h)):]) / (step.Seconds() * step.Seconds()),
 		Error:        c.err,
 		Level:        level,
+	}
+	for k := range f.Sigma {
+		f.Sigma[k] *= c.widen
 	}
 	f.Trend = trend(c.model.slope()*float64(h), f.Sigma[0], f.Current)
 	return f

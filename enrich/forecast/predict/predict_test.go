@@ -74,8 +74,8 @@ func TestFitRobustToOutliers(t *testing.T) {
 	require.NoError(t, err)
 	require.InEpsilon(t, 0.2/60, f.Slope, 0.05, "model %s", f.Model)
 
-	l := fitLine(s.Values).(line)
-	require.InEpsilon(t, 0.2, l.b, 0.05)
+	l := fitPoly(s.Values, 1, 0)
+	require.InEpsilon(t, 0.2, l.coef[1], 0.05)
 }
 
 func TestFitNoisyFlat(t *testing.T) {
@@ -116,9 +116,82 @@ func TestFitTrendChange(t *testing.T) {
 	s := series(360, time.Minute, func(i int) float64 { return 10 + 0.2*float64(max(0, i-200)) + 0.5*rng.NormFloat64() })
 	f, err := Fit(s, Options{Horizon: 30 * time.Minute})
 	require.NoError(t, err)
-	require.Equal(t, ModelHolt, f.Model)
+	require.NotEqual(t, ModelLinear, f.Model, "the line of the whole window dilutes the recent trend")
 	require.InEpsilon(t, 0.2/60, f.Slope, 0.1)
 	require.Equal(t, TrendIncreasing, f.Trend)
+}
+
+func TestFitRecentRampTimeToBreach(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	// Flat at 10 for 330 samples, then rising 0.1 a sample for the last 30:
+	// 13 now, 15 reached 20 samples later.
+	s := series(360, time.Minute, func(i int) float64 { return 10 + 0.1*float64(max(0, i-329)) + 0.1*rng.NormFloat64() })
+	f, err := Fit(s, Options{Horizon: 30 * time.Minute})
+	require.NoError(t, err)
+	b := f.Breach(">", 15)
+	require.True(t, b.Will, "model %s", f.Model)
+	require.InEpsilon(t, (20 * time.Minute).Seconds(), b.In.Seconds(), 0.1, "model %s", f.Model)
+	require.GreaterOrEqual(t, b.Probability, 0.8)
+}
+
+func TestFitLevelShift(t *testing.T) {
+	// A square wave a day long at 5-minute steps, just past its rising
+	// edge: the forecast stays at the new level and does not extrapolate
+	// the jump.
+	s := series(72, 5*time.Minute, func(i int) float64 {
+		if i < 50 {
+			return 20
+		}
+		return 80
+	})
+	f, err := Fit(s, Options{Horizon: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, ModelLocalLevel, f.Model)
+	require.Equal(t, TrendStable, f.Trend)
+	require.False(t, f.Breach(">", 80).Will)
+}
+
+func TestFitAcceleratingRamp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	// Flat, then from sample 300 of 360 growing as 0.002(i-299)²: 7.2
+	// now, 16 some 29 samples on; a line with the current slope would
+	// say 37.
+	s := series(360, time.Minute, func(i int) float64 {
+		d := float64(max(0, i-299))
+		return 0.002*d*d + 0.05*rng.NormFloat64()
+	})
+	f, err := Fit(s, Options{Horizon: 40 * time.Minute})
+	require.NoError(t, err)
+	require.Equal(t, ModelLocalQuadratic, f.Model)
+	b := f.Breach(">", 16)
+	require.True(t, b.Will)
+	require.InEpsilon(t, (29 * time.Minute).Seconds(), b.In.Seconds(), 0.1, "model %s", f.Model)
+}
+
+func TestOrigins(t *testing.T) {
+	// 20% of 72 is 14 samples, more than the horizon of 12: eight origins
+	// over the last 14, the last two samples from the end.
+	require.Equal(t, []int{58, 59, 61, 63, 65, 66, 68, 70}, origins(72, 12))
+	// Never more than half the series.
+	require.Equal(t, []int{5, 6, 7, 8, 9}, origins(10, 30))
+}
+
+func TestBacktestUsesThePastOnly(t *testing.T) {
+	// A spike after the last origin's data must not change the forecast
+	// from any origin but the last.
+	y := make([]float64, 72)
+	for i := range y {
+		y[i] = float64(i % 7)
+	}
+	spiked := append([]float64(nil), y...)
+	spiked[71] = 1e6
+	c := candidate{ModelLocalLinear, polynomial(1, 12)}
+	at := origins(len(y), 12)
+	m1, _, err := backtest(y, at, 12, c)
+	require.NoError(t, err)
+	m2, _, err := backtest(spiked, at, 12, c)
+	require.NoError(t, err)
+	require.Equal(t, m1.forecast(12), m2.forecast(12))
 }
 
 func TestFitSeasonal(t *testing.T) {
@@ -132,10 +205,11 @@ func TestFitSeasonal(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ModelHoltWinters, f.Model)
 
-	train, test := split(s.Values)
-	holt, err := fitSmooth(train, 0, nil)
+	h := int(time.Hour / step)
+	holt := candidate{ModelHolt, func(y []float64) (model, error) { return fitSmooth(y, 0, nil) }}
+	_, sc, err := backtest(s.Values, origins(len(s.Values), h), h, holt)
 	require.NoError(t, err)
-	require.Less(t, f.Error, meanAbsError(holt.forecast(len(test)), test))
+	require.Less(t, f.Error, sc.err)
 }
 
 func TestFitConstant(t *testing.T) {

@@ -106,8 +106,8 @@ func initial(y []float64, m int) (*smooth, error) {
 		if len(y) <= k {
 			return nil, fmt.Errorf("holt: %d samples, need more than %d", len(y), k)
 		}
-		l := weightedLine(y[:k], ones(k))
-		return &smooth{level: l.a + l.b*float64(k-1), trend: l.b, n: k}, nil
+		c := weightedPoly(y[:k], ones(k), 1)
+		return &smooth{level: c[0], trend: c[1], n: k}, nil
 	}
 	if len(y) <= m {
 		return nil, fmt.Errorf("holt-winters: %d samples, need more than a season of %d", len(y), m)
@@ -138,7 +138,7 @@ func (s *smooth) params() int {
 func (s *smooth) clone() *smooth {
 	c := *s
 	c.season = append([]float64(nil), s.season...)
-	c.theta = nil
+	c.theta = append([]float64(nil), s.theta...)
 	return &c
 }
 
@@ -236,6 +236,14 @@ func (s *smooth) sigma(h int) []float64 {
 
 // slope implements model.
 func (s *smooth) slope() float64 { return s.trend }
+
+// extend implements model: the smoothing runs on over the samples of y
+// past those it has seen, with the parameters it has.
+func (s *smooth) extend(y []float64) (model, error) {
+	c := s.clone()
+	c.filter(y)
+	return c, nil
+}
 
 // refit implements model: the parameter search on y starts from the
 // parameters s found.
