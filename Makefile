@@ -40,7 +40,7 @@ unit: ## unit tests with the race detector
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./receiver
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./config
-	$(GO) test -run='^$$' -fuzz='^FuzzSplit$$' -fuzztime=$(FUZZTIME) ./enrich/forecast/expr
+	$(GO) test -run='^$$' -fuzz='^FuzzSplit$$' -fuzztime=$(FUZZTIME) ./enrich/expr
 
 e2e: deps ## end-to-end tests against the real Prometheus and Alertmanager
 	AUGUR_BIN_DIR=$(BIN) $(GO) test -count=1 -v -timeout=20m ./e2e

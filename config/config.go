@@ -457,9 +457,46 @@ type EnrichConfig struct {
 	// Deadline bounds all enrichers of one notification together; what is
 	// not done by then is skipped and the alert goes out without it.
 	Deadline model.Duration `yaml:"deadline"`
-	// Forecast configures the forecast enricher (key "forecast", decoded
-	// by UnmarshalYAML).
+	// Forecast and Baseline configure those enrichers (keys "forecast"
+	// and "baseline", decoded by UnmarshalYAML).
 	Forecast ForecastConfig `yaml:"-"`
+	Baseline BaselineConfig `yaml:"-"`
+}
+
+// BaselineConfig configures the baseline enricher: the alert's series is
+// read over Lookback at Step, and its usual range is the median ± K
+// spreads of its slot of the week (or day).
+type BaselineConfig struct {
+	Enabled  bool           `yaml:"enabled"`
+	Lookback model.Duration `yaml:"lookback"`
+	Step     model.Duration `yaml:"step"`
+	K        float64        `yaml:"k"`
+}
+
+// maxPoints is the most points per series Prometheus returns for a range
+// query.
+const maxPoints = 11000
+
+// UnmarshalYAML implements yaml.Unmarshaler: keys not given keep their
+// defaults.
+func (c *BaselineConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultEnrichConfig.Baseline
+	type plain BaselineConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	lookback, step := time.Duration(c.Lookback), time.Duration(c.Step)
+	switch {
+	case lookback < 3*24*time.Hour:
+		return fmt.Errorf("enrich.baseline.lookback: %s must be at least 3d, the least history a baseline needs", c.Lookback)
+	case step <= 0 || step > time.Hour:
+		return fmt.Errorf("enrich.baseline.step: %s must be positive and at most 1h, so that every hour has samples", c.Step)
+	case lookback/step > maxPoints:
+		return fmt.Errorf("enrich.baseline.step: %s gives %d points over %s, more than the %d Prometheus returns", c.Step, lookback/step, c.Lookback, maxPoints)
+	case c.K <= 0:
+		return fmt.Errorf("enrich.baseline.k: %g must be positive", c.K)
+	}
+	return nil
 }
 
 // ForecastConfig configures the forecast enricher: each alert's watched
@@ -491,23 +528,31 @@ var DefaultEnrichConfig = EnrichConfig{
 		Lookback: model.Duration(6 * time.Hour),
 		Season:   model.Duration(24 * time.Hour),
 	},
+	Baseline: BaselineConfig{
+		Enabled:  true,
+		Lookback: model.Duration(28 * 24 * time.Hour),
+		Step:     model.Duration(time.Hour),
+		K:        3,
+	},
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultEnrichConfig
-	// The nested section is a pointer here so that "forecast:" without a
+	// The nested sections are pointers here so that "forecast:" without a
 	// value keeps its defaults.
 	type plain EnrichConfig
 	raw := struct {
 		plain    `yaml:",inline"`
 		Forecast *ForecastConfig `yaml:"forecast"`
+		Baseline *BaselineConfig `yaml:"baseline"`
 	}{plain: plain(*c)}
 	if err := unmarshal(&raw); err != nil {
 		return inSection("enrich", err)
 	}
 	*c = EnrichConfig(raw.plain)
 	c.Forecast = orDefault(raw.Forecast, DefaultEnrichConfig.Forecast)
+	c.Baseline = orDefault(raw.Baseline, DefaultEnrichConfig.Baseline)
 	f := c.Forecast
 	switch {
 	case c.Deadline <= 0:

@@ -140,6 +140,8 @@ func TestBadConfigs(t *testing.T) {
 		"flapping-thresholds":         {"triage.flapping.low_threshold: 0.6 must be at least 0 and below high_threshold 0.3"},
 		"flapping-buckets":            {"triage.flapping.buckets: 1 is not within [2, 1000]"},
 		"forecast-lookback":           {"enrich.forecast.lookback: 10m is shorter than the horizon 30m"},
+		"baseline-lookback":           {"enrich.baseline.lookback: 2d must be at least 3d"},
+		"baseline-points":             {"enrich.baseline.step: 1m gives 40320 points over 4w, more than the 11000 Prometheus returns"},
 		"watcher-step":                {"watcher.step: 1h leaves fewer than 10 samples in the lookback 6h"},
 		"aggregation-bad-label":       {`triage.aggregation.by[1]: "" is not a valid label name`},
 		"missing-prometheus-password": {"prometheus.http_config.basic_auth.password_file: open /", "/config/testdata/secrets/nope: no such file or directory"},

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,8 +37,10 @@ type Enrichment struct {
 	// flapping. Both come from triage.
 	Incident *Incident `json:"incident,omitempty"`
 	Flapping *Flapping `json:"flapping,omitempty"`
-	// Forecast is the forecast enricher's part.
+	// Forecast is the forecast enricher's part; Baseline, the baseline
+	// enricher's.
 	Forecast *Forecast `json:"forecast,omitempty"`
+	Baseline *Baseline `json:"baseline,omitempty"`
 	// Skipped maps an enricher's name to why its part is missing.
 	Skipped map[string]string `json:"skipped,omitempty"`
 	// Lines are the text annotations enrichers add, by annotation name
@@ -67,6 +70,23 @@ type Forecast struct {
 	Trend        string  `json:"trend"`
 	Acceleration float64 `json:"acceleration"`
 	Model        string  `json:"model"`
+}
+
+// Baseline says whether the alert's value is usual for the time: the
+// median of its season's slot (Expected), the usual range, and how many
+// spreads the value is from the median.
+type Baseline struct {
+	Expected  float64 `json:"expected"`
+	Lower     float64 `json:"lower"`
+	Upper     float64 `json:"upper"`
+	Deviation float64 `json:"deviation"`
+	// Season is hour_of_week or hour_of_day.
+	Season string `json:"season"`
+}
+
+// Number prints a value for a text line: three significant digits.
+func Number(v float64) string {
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // SetLine sets the text annotation name.

@@ -332,14 +332,21 @@ func scorePolicy(st *state) triage.ScorePolicy {
 }
 
 // rescore scores an alert again with what its enrichment knows: how far
-// past its threshold the forecast finds it.
+// past its threshold the forecast finds it, and how unusual the baseline
+// finds its value.
 func rescore(st *state, a model.Alert, s triage.Score, e enrich.Enrichment) triage.Score {
-	if e.Forecast == nil {
+	if e.Forecast == nil && e.Baseline == nil {
 		return s
 	}
-	x := triage.Exceedance(e.Forecast.Comparator, e.Forecast.Current, e.Forecast.Threshold)
 	ev := s.Evidence
-	ev.Exceedance = &x
+	if f := e.Forecast; f != nil {
+		x := triage.Exceedance(f.Comparator, f.Current, f.Threshold)
+		ev.Exceedance = &x
+	}
+	if b := e.Baseline; b != nil {
+		u := triage.Unusual(b.Deviation)
+		ev.Unusual = &u
+	}
 	return triage.ScoreAlert(scorePolicy(st), a, ev)
 }
 

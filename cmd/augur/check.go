@@ -34,7 +34,7 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  forward:    timeout %s, backoff %s..%s, concurrency %d\n",
 		cfg.Forward.Timeout, cfg.Forward.InitialBackoff, cfg.Forward.MaxBackoff, cfg.Forward.Concurrency)
 	fmt.Fprintf(stdout, "  triage:     %s\n", triageSummary(cfg.Triage))
-	fmt.Fprintf(stdout, "  enrich:     deadline %s%s\n", cfg.Enrich.Deadline, forecastSummary(cfg.Enrich.Forecast))
+	fmt.Fprintf(stdout, "  enrich:     deadline %s%s%s\n", cfg.Enrich.Deadline, forecastSummary(cfg.Enrich.Forecast), baselineSummary(cfg.Enrich.Baseline))
 	fmt.Fprintf(stdout, "  watcher:    %s\n", watcherSummary(cfg))
 	fmt.Fprintf(stdout, "  storage:    retention %s\n", time.Duration(cfg.Storage.Retention))
 	return 0
@@ -61,6 +61,13 @@ func forecastSummary(c config.ForecastConfig) string {
 		return "; forecast off"
 	}
 	return fmt.Sprintf("; forecast %s ahead from %s of history", c.Horizon, c.Lookback)
+}
+
+func baselineSummary(c config.BaselineConfig) string {
+	if !c.Enabled {
+		return "; baseline off"
+	}
+	return fmt.Sprintf("; baseline from %s at %s", c.Lookback, c.Step)
 }
 
 func watcherSummary(cfg *config.Config) string {

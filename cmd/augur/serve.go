@@ -24,6 +24,7 @@ import (
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/enrich"
+	"github.com/augur-sre/augur/enrich/baseline"
 	"github.com/augur-sre/augur/enrich/forecast"
 	"github.com/augur-sre/augur/enrich/forecast/watcher"
 	"github.com/augur-sre/augur/examples"
@@ -293,6 +294,9 @@ func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, 
 	var enrichers []enrich.Enricher
 	if cfg.Enrich.Forecast.Enabled {
 		enrichers = append(enrichers, forecast.New(cfg.Enrich.Forecast, now))
+	}
+	if cfg.Enrich.Baseline.Enabled {
+		enrichers = append(enrichers, baseline.New(cfg.Enrich.Baseline, now))
 	}
 	o := enrich.NewOrchestrator(enrichers, time.Duration(cfg.Enrich.Deadline), m, logger.With("component", "enrich"))
 	return q, rcv.ApplyConfig(cfg, o, q)

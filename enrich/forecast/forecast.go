@@ -4,11 +4,10 @@
 // predict) and says when the condition will hold: "HighErrorRate 0.031,
 // rising 0.004/min, crosses 0.05 in ~7m (p=0.91)".
 //
-// The condition comes from the alert's annotations augur_query and
-// augur_threshold (and optionally augur_comparator, default ">") when the
-// rule sets them, else from the expression in the alert's generatorURL,
-// split by package expr. What cannot be forecast is skipped with the
-// reason, never guessed.
+// The condition comes from the alert (expr.OfAlert): its rule's
+// annotations augur_query and augur_threshold, or the expression in its
+// generatorURL. What cannot be forecast is skipped with the reason, never
+// guessed.
 package forecast
 
 import (
@@ -16,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,18 +22,12 @@ import (
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/enrich"
-	"github.com/augur-sre/augur/enrich/forecast/expr"
+	"github.com/augur-sre/augur/enrich/expr"
 	"github.com/augur-sre/augur/enrich/forecast/predict"
 )
 
-// Annotations a rule can set to say what to forecast, and the one the
-// enricher adds.
-const (
-	AnnotationQuery      = "augur_query"
-	AnnotationThreshold  = "augur_threshold"
-	AnnotationComparator = "augur_comparator"
-	AnnotationForecast   = "augur_forecast"
-)
+// AnnotationForecast is the text annotation the enricher adds.
+const AnnotationForecast = "augur_forecast"
 
 // Defaults for the window read from Prometheus.
 const (
@@ -67,7 +59,7 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 	if in.Querier == nil {
 		return nil, errors.New("no Prometheus to query")
 	}
-	cond, err := Condition(in.Alert)
+	cond, err := expr.OfAlert(in.Alert)
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +69,15 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 	if err != nil {
 		return nil, err
 	}
-	samples, err := seriesOf(v, in.Alert.Labels)
+	m, ok := v.(model.Matrix)
+	if !ok {
+		return nil, fmt.Errorf("%s returned a %s, not a range of samples", cond.Query, v.Type())
+	}
+	series, err := expr.Pick(m, func(s *model.SampleStream) model.Metric { return s.Metric }, in.Alert.Labels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cond.Query, err)
 	}
+	samples := series.Values
 	threshold := cond.Threshold
 	if cond.ThresholdQuery != "" {
 		if threshold, err = thresholdAt(ctx, in.Querier, cond.ThresholdQuery, end, in.Alert.Labels); err != nil {
@@ -112,79 +109,6 @@ func Window(lookback, step time.Duration) (time.Duration, time.Duration) {
 	return lookback, step
 }
 
-// Condition returns what to forecast for an alert: from its annotations
-// when its rule sets augur_query and augur_threshold, else from the
-// expression in its generatorURL.
-func Condition(a model.Alert) (expr.Condition, error) {
-	if q := string(a.Annotations[AnnotationQuery]); q != "" {
-		t, err := strconv.ParseFloat(strings.TrimSpace(string(a.Annotations[AnnotationThreshold])), 64)
-		if err != nil {
-			return expr.Condition{}, fmt.Errorf("annotation %s: %q is not a number", AnnotationThreshold, a.Annotations[AnnotationThreshold])
-		}
-		cmp := string(a.Annotations[AnnotationComparator])
-		if cmp == "" {
-			cmp = ">"
-		}
-		return expr.Condition{Query: q, Comparator: cmp, Threshold: t}, nil
-	}
-	if a.GeneratorURL == "" {
-		return expr.Condition{}, errors.New("the alert has no generatorURL and no augur_query annotation: nothing says what to forecast")
-	}
-	e, err := expr.FromGeneratorURL(a.GeneratorURL)
-	if err != nil {
-		return expr.Condition{}, err
-	}
-	return Split(e)
-}
-
-// Split splits an alerting expression into a condition that has a time to
-// breach: ordered (>, >=, <, <=), since a trend almost never reaches a
-// value exactly.
-func Split(e string) (expr.Condition, error) {
-	c, err := expr.Split(e)
-	if err != nil {
-		return c, err
-	}
-	if !c.Ordered() {
-		return c, fmt.Errorf("%s: the comparison %s is a state, not a threshold a trend crosses", e, c.Comparator)
-	}
-	return c, nil
-}
-
-// seriesOf picks, from a range query's result, the series of the alert:
-// the only one, or the one whose labels the alert carries with the same
-// values (the most specific if several do).
-func seriesOf(v model.Value, alert model.LabelSet) ([]model.SamplePair, error) {
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("the query returned a %s, not a range of samples", v.Type())
-	}
-	if len(m) == 1 {
-		return m[0].Values, nil
-	}
-	var best *model.SampleStream
-	for _, s := range m {
-		if Matches(s.Metric, alert) && (best == nil || len(s.Metric) > len(best.Metric)) {
-			best = s
-		}
-	}
-	if best == nil {
-		return nil, fmt.Errorf("none of its %d series has the alert's labels", len(m))
-	}
-	return best.Values, nil
-}
-
-// Matches reports whether the alert carries every label of the series
-// (but its name) with the same value.
-func Matches(series model.Metric, alert model.LabelSet) bool {
-	for name, v := range series {
-		if name != model.MetricNameLabel && alert[name] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // thresholdAt reads a threshold that is itself a series, at ts.
 func thresholdAt(ctx context.Context, q enrich.Querier, query string, ts time.Time, alert model.LabelSet) (float64, error) {
 	v, err := q.Query(ctx, query, ts)
@@ -195,12 +119,11 @@ func thresholdAt(ctx context.Context, q enrich.Querier, query string, ts time.Ti
 	case *model.Scalar:
 		return float64(v.Value), nil
 	case model.Vector:
-		for _, s := range v {
-			if len(v) == 1 || Matches(s.Metric, alert) {
-				return float64(s.Value), nil
-			}
+		s, err := expr.Pick(v, func(s *model.Sample) model.Metric { return s.Metric }, alert)
+		if err != nil {
+			return 0, fmt.Errorf("threshold %s: %w", query, err)
 		}
-		return 0, fmt.Errorf("threshold %s: no value for the alert's series", query)
+		return float64(s.Value), nil
 	default:
 		return 0, fmt.Errorf("threshold %s: the query returned a %s, not a number", query, v.Type())
 	}
@@ -260,30 +183,25 @@ func Describe(name string, p *enrich.Forecast, slopePerSecond float64) string {
 	if name != "" {
 		b.WriteString(name + " ")
 	}
-	fmt.Fprintf(&b, "%s", num(p.Current))
+	fmt.Fprintf(&b, "%s", enrich.Number(p.Current))
 	switch p.Trend {
 	case "increasing":
-		fmt.Fprintf(&b, ", rising %s/min", num(math.Abs(slopePerSecond*60)))
+		fmt.Fprintf(&b, ", rising %s/min", enrich.Number(math.Abs(slopePerSecond*60)))
 	case "decreasing":
-		fmt.Fprintf(&b, ", falling %s/min", num(math.Abs(slopePerSecond*60)))
+		fmt.Fprintf(&b, ", falling %s/min", enrich.Number(math.Abs(slopePerSecond*60)))
 	default:
 		b.WriteString(", stable")
 	}
 	switch ttb := p.TimeToBreachSeconds; {
 	case ttb != nil && *ttb == 0:
-		fmt.Fprintf(&b, ", past %s now", num(p.Threshold))
+		fmt.Fprintf(&b, ", past %s now", enrich.Number(p.Threshold))
 	case ttb != nil:
-		fmt.Fprintf(&b, ", crosses %s in ~%s (p=%.2f)", num(p.Threshold), Approx(time.Duration(*ttb*float64(time.Second))), p.ProbabilityOfBreach)
+		fmt.Fprintf(&b, ", crosses %s in ~%s (p=%.2f)", enrich.Number(p.Threshold), Approx(time.Duration(*ttb*float64(time.Second))), p.ProbabilityOfBreach)
 	default:
-		fmt.Fprintf(&b, ", does not cross %s within %s (p=%.2f)", num(p.Threshold),
+		fmt.Fprintf(&b, ", does not cross %s within %s (p=%.2f)", enrich.Number(p.Threshold),
 			model.Duration(time.Duration(p.HorizonSeconds*float64(time.Second))), p.ProbabilityOfBreach)
 	}
 	return b.String()
-}
-
-// num prints a value with three significant digits.
-func num(v float64) string {
-	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // Approx rounds a duration for people: seconds under two minutes, else

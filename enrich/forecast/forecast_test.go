@@ -11,6 +11,7 @@ import (
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/enrich"
+	"github.com/augur-sre/augur/enrich/expr"
 )
 
 var t0 = time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)
@@ -98,10 +99,10 @@ func TestSkipsWithAReason(t *testing.T) {
 		alert model.Alert
 		want  string
 	}{
-		{"no expression", model.Alert{Labels: model.LabelSet{"alertname": "X"}}, "nothing says what to forecast"},
+		{"no expression", model.Alert{Labels: model.LabelSet{"alertname": "X"}}, "nothing says what it watches"},
 		{"absent", alert(`absent(up{job="api"})`, "a"), "absent"},
 		{"no matching series", alert(`rate(errors_total[5m]) > 0.1`, "c"), "none of its 2 series has the alert's labels"},
-		{"bad threshold annotation", model.Alert{Annotations: model.LabelSet{AnnotationQuery: "x", AnnotationThreshold: "high"}}, `annotation augur_threshold: "high" is not a number`},
+		{"bad threshold annotation", model.Alert{Annotations: model.LabelSet{expr.AnnotationQuery: "x", expr.AnnotationThreshold: "high"}}, `annotation augur_threshold: "high" is not a number`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := enricher().Enrich(context.Background(), enrich.Input{Alert: tc.alert, Querier: &rising{query: `rate(errors_total[5m])`}})
@@ -115,7 +116,7 @@ func TestSkipsWithAReason(t *testing.T) {
 // Annotations on the rule override what the expression says.
 func TestAnnotationsOverride(t *testing.T) {
 	a := alert(`something_else > 3`, "a")
-	a.Annotations = model.LabelSet{AnnotationQuery: `rate(errors_total[5m])`, AnnotationThreshold: "0.1"}
+	a.Annotations = model.LabelSet{expr.AnnotationQuery: `rate(errors_total[5m])`, expr.AnnotationThreshold: "0.1"}
 	apply, err := enricher().Enrich(context.Background(), enrich.Input{Alert: a, Querier: &rising{query: `rate(errors_total[5m])`}})
 	require.NoError(t, err)
 	var e enrich.Enrichment

@@ -38,6 +38,23 @@ type Evidence struct {
 	// Exceedance, when a forecast knows the alert's value and threshold,
 	// is how far past the threshold the value is (see Exceedance).
 	Exceedance *float64
+	// Unusual, when a baseline knows the usual value for the time, is how
+	// unusual the value is (see Unusual).
+	Unusual *float64
+}
+
+// unusualAt is the deviation from the baseline, in spreads, at which
+// Unusual reaches 1.
+const unusualAt = 6
+
+// Unusual maps a deviation from the baseline (in spreads) to [0,1]:
+// |deviation|/6, at most 1: 0 at the usual value, 0.5 at the edge of the
+// usual range (3 spreads) and 1 from 6 on.
+func Unusual(deviation float64) float64 {
+	if math.IsNaN(deviation) {
+		return 0
+	}
+	return min(1, math.Abs(deviation)/unusualAt)
 }
 
 // Exceedance is how far value is past threshold in the direction of the
@@ -58,25 +75,42 @@ func Exceedance(comparator string, value, threshold float64) float64 {
 	}
 }
 
-// ScoreAlert scores an alert from its severity and from how many other
-// alerts on its service agree that something is wrong: 0.75 × severity +
-// 0.25 × agreement; when a forecast says how far past its threshold it is,
-// 0.6 × severity + 0.2 × agreement + 0.2 × exceedance. A flapping alert's
-// score is scaled by 1 − rate/2: it says less for each time it changes.
-// Priority: P1 from 0.75, P2 from 0.5, P3 from 0.3, else P4 — a critical
-// alert alone is P1, a warning alone P3.
+// Weights of the score's parts; the optional ones count only when known.
+const (
+	weightSeverity   = 3
+	weightAgreement  = 1
+	weightExceedance = 1
+	weightUnusual    = 1
+)
+
+// ScoreAlert scores an alert: the weighted mean of its severity (weight 3)
+// and of how many other alerts on its service agree that something is
+// wrong (1), and, when known, of how far past its threshold a forecast
+// finds it (1) and how unusual a baseline finds its value for the time
+// (1). With severity and agreement alone that is 0.75 × severity + 0.25 ×
+// agreement. A flapping alert's score is scaled by 1 − rate/2: it says
+// less for each time it changes. Priority: P1 from 0.75, P2 from 0.5, P3
+// from 0.3, else P4 — a critical alert alone is P1, a warning alone P3.
 func ScoreAlert(p ScorePolicy, a model.Alert, e Evidence) Score {
 	sev, ok := p.SeverityScores[strings.ToLower(string(a.Labels["severity"]))]
 	if !ok {
 		sev = p.UnknownSeverity
 	}
 	agreement := min(1, float64(e.Agreeing)/AgreementFull)
-	v := 0.75*sev + 0.25*agreement
 	parts := map[string]float64{"severity": sev, "agreement": agreement}
-	if e.Exceedance != nil {
-		v = 0.6*sev + 0.2*agreement + 0.2**e.Exceedance
-		parts["exceedance"] = *e.Exceedance
+	sum, weights := weightSeverity*sev+weightAgreement*agreement, float64(weightSeverity+weightAgreement)
+	for _, opt := range []struct {
+		name   string
+		value  *float64
+		weight float64
+	}{{"exceedance", e.Exceedance, weightExceedance}, {"unusual", e.Unusual, weightUnusual}} {
+		if opt.value != nil {
+			parts[opt.name] = *opt.value
+			sum += opt.weight * *opt.value
+			weights += opt.weight
+		}
 	}
+	v := sum / weights
 	if e.FlapRate > 0 {
 		v *= 1 - e.FlapRate/2
 		parts["flapping"] = e.FlapRate

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"math"
 	"testing"
 
 	"github.com/prometheus/common/model"
@@ -70,4 +71,19 @@ func TestExceedance(t *testing.T) {
 	require.InDelta(t, 0.6*0.5+0.2, s.Value, 1e-9, "a warning far past its threshold")
 	require.Equal(t, "P2", s.Priority)
 	require.Equal(t, 1.0, s.Parts["exceedance"])
+
+	u := Unusual(3)
+	s = ScoreAlert(policy, model.Alert{Labels: model.LabelSet{"severity": "warning"}}, Evidence{Exceedance: &x, Unusual: &u})
+	require.InDelta(t, (3*0.5+1+0.5)/6, s.Value, 1e-9, "and at the edge of its usual range")
+	require.Equal(t, 0.5, s.Parts["unusual"])
+}
+
+func TestUnusual(t *testing.T) {
+	for _, tc := range []struct {
+		deviation, want float64
+	}{
+		{0, 0}, {3, 0.5}, {-3, 0.5}, {6, 1}, {-40, 1}, {math.NaN(), 0},
+	} {
+		require.Equal(t, tc.want, Unusual(tc.deviation), "deviation %v", tc.deviation)
+	}
 }

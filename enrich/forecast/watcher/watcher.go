@@ -30,8 +30,8 @@ import (
 
 	"github.com/augur-sre/augur/config"
 	"github.com/augur-sre/augur/enrich"
+	"github.com/augur-sre/augur/enrich/expr"
 	"github.com/augur-sre/augur/enrich/forecast"
-	"github.com/augur-sre/augur/enrich/forecast/expr"
 	"github.com/augur-sre/augur/enrich/forecast/predict"
 	"github.com/augur-sre/augur/querier"
 )
@@ -270,7 +270,7 @@ func optedOut(r querier.AlertingRule) bool {
 // breach first, and returns the predictions for those likely to fire
 // within the horizon and not already pending or firing.
 func (w *Watcher) forecastRule(ctx context.Context, st *setup, r querier.AlertingRule, now time.Time) ([]Prediction, error) {
-	cond, err := forecast.Split(r.Query)
+	cond, err := expr.SplitOrdered(r.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +344,7 @@ func nearestFirst(m model.Matrix, cond expr.Condition) model.Matrix {
 // the series.
 func active(r querier.AlertingRule, series model.Metric) bool {
 	for _, a := range r.Alerts {
-		if forecast.Matches(series, a.Labels) {
+		if expr.Matches(series, a.Labels) {
 			return true
 		}
 	}

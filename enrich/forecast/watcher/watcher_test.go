@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augur-sre/augur/config"
-	"github.com/augur-sre/augur/enrich/forecast"
+	"github.com/augur-sre/augur/enrich/expr"
 	"github.com/augur-sre/augur/querier"
 )
 
@@ -120,7 +120,7 @@ func TestPredictsBeforeTheRuleFires(t *testing.T) {
 	require.InDelta(t, 15*60, mustFloat(t, a.Annotations[AnnotationFiresInSeconds]), 60, "the rule's for added")
 	require.Equal(t, now.Add(3*time.Minute), a.EndsAt, "kept alive for three intervals")
 	require.Contains(t, string(a.Annotations["augur_forecast"]), "QueueBacklog")
-	cond, err := forecast.Condition(model.Alert{GeneratorURL: a.GeneratorURL})
+	cond, err := expr.OfAlert(model.Alert{GeneratorURL: a.GeneratorURL})
 	require.NoError(t, err, "the generatorURL carries the condition")
 	require.Equal(t, "sum by (instance) (queue_depth)", cond.Query)
 	require.Equal(t, 100.0, cond.Threshold)

@@ -3,7 +3,7 @@ package expr_test
 import (
 	"fmt"
 
-	"github.com/augur-sre/augur/enrich/forecast/expr"
+	"github.com/augur-sre/augur/enrich/expr"
 )
 
 func ExampleSplit() {
