@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/common/model"
+
+	"github.com/augur-sre/augur/enrich/expr"
 )
 
 // SchemaVersion is the version of the augur_enrichment JSON.
@@ -150,6 +152,32 @@ type Input struct {
 	// Incident is the id of the incident the alert belongs to.
 	Incident string
 	Querier  Querier
+}
+
+// RuleSource is what a Querier may also do: find the expression of the
+// alerting rule an alert came from.
+type RuleSource interface {
+	RuleExpr(ctx context.Context, alert model.Alert) (string, error)
+}
+
+// Condition returns what the input's alert watches (expr.OfAlert). When
+// the alert says nothing of it — no generatorURL, no augur_query — and
+// the querier can read Prometheus's rules, it is the expression of the
+// rule the alert came from.
+func (in Input) Condition(ctx context.Context) (expr.Condition, error) {
+	c, err := expr.OfAlert(in.Alert)
+	if err == nil || in.Alert.GeneratorURL != "" || in.Alert.Annotations[expr.AnnotationQuery] != "" {
+		return c, err
+	}
+	rs, ok := in.Querier.(RuleSource)
+	if !ok {
+		return c, err
+	}
+	e, rerr := rs.RuleExpr(ctx, in.Alert)
+	if rerr != nil {
+		return c, fmt.Errorf("%w; its rule: %w", err, rerr)
+	}
+	return expr.SplitOrdered(e)
 }
 
 // Apply writes an enricher's part into an Enrichment. Enrichers return one

@@ -34,6 +34,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -238,4 +239,39 @@ func send[V any](ctx context.Context, l *limiter, kind string, ask func(context.
 	l.metrics.duration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 	l.metrics.queries.WithLabelValues(kind, result(err)).Inc()
 	return v, err
+}
+
+// RuleExpr returns the expression of the alerting rule an alert came from:
+// the rule named by its alertname whose labels the alert carries. It
+// implements enrich.RuleSource.
+func (q *Querier) RuleExpr(ctx context.Context, alert model.Alert) (string, error) {
+	rules, err := q.Rules(ctx)
+	if err != nil {
+		return "", err
+	}
+	name := string(alert.Labels[model.AlertNameLabel])
+	var found []string
+	for _, r := range rules {
+		if r.Name == name && carries(alert.Labels, r.Labels) && !slices.Contains(found, r.Query) {
+			found = append(found, r.Query)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no alerting rule %q with the alert's labels in Prometheus", name)
+	case 1:
+		return found[0], nil
+	default:
+		return "", fmt.Errorf("%d alerting rules %q with the alert's labels and different expressions", len(found), name)
+	}
+}
+
+// carries reports whether labels has every label of want with its value.
+func carries(labels, want model.LabelSet) bool {
+	for k, v := range want {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

@@ -628,6 +628,17 @@ func TestRules(t *testing.T) {
 	require.Equal(t, 2.0, testutil.ToFloat64(m.queries.WithLabelValues(kindRules, "success")))
 }
 
+func TestRuleExpr(t *testing.T) {
+	f := newFake(t, false)
+	q, _, _ := newTestQuerier(t, f, nil)
+	ctx := context.Background()
+	e, err := q.RuleExpr(ctx, model.Alert{Labels: model.LabelSet{"alertname": "APIHighErrorRate", "severity": "critical", "service": "api"}})
+	require.NoError(t, err)
+	require.Equal(t, `sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05`, e)
+	_, err = q.RuleExpr(ctx, model.Alert{Labels: model.LabelSet{"alertname": "APIHighErrorRate", "severity": "warning"}})
+	require.ErrorContains(t, err, `no alerting rule "APIHighErrorRate" with the alert's labels`)
+}
+
 func TestRulesError(t *testing.T) {
 	f := newFake(t, false)
 	q, m, _ := newTestQuerier(t, f, nil)

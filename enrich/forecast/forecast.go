@@ -59,7 +59,7 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 	if in.Querier == nil {
 		return nil, errors.New("no Prometheus to query")
 	}
-	cond, err := expr.OfAlert(in.Alert)
+	cond, err := in.Condition(ctx)
 	if err != nil {
 		return nil, err
 	}

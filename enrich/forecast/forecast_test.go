@@ -124,3 +124,23 @@ func TestAnnotationsOverride(t *testing.T) {
 	require.Equal(t, 0.1, e.Forecast.Threshold)
 	require.NotNil(t, e.Forecast.TimeToBreachSeconds)
 }
+
+// rules adds Prometheus's rules to a querier.
+type rules struct {
+	*rising
+	expr string
+}
+
+func (r rules) RuleExpr(context.Context, model.Alert) (string, error) { return r.expr, nil }
+
+// Without a generatorURL, the expression comes from the alert's rule.
+func TestConditionFromTheRule(t *testing.T) {
+	a := alert("", "a")
+	a.GeneratorURL = ""
+	q := rules{rising: &rising{query: `rate(errors_total[5m])`}, expr: `rate(errors_total[5m]) > 0.1`}
+	apply, err := enricher().Enrich(context.Background(), enrich.Input{Alert: a, Querier: q})
+	require.NoError(t, err)
+	var e enrich.Enrichment
+	apply(&e)
+	require.Equal(t, 0.1, e.Forecast.Threshold)
+}
