@@ -8,6 +8,7 @@ package enrich
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -160,11 +161,14 @@ type RuleSource interface {
 	RuleExpr(ctx context.Context, alert model.Alert) (string, error)
 }
 
-// Condition returns what the input's alert watches (expr.OfAlert). When
-// the alert says nothing of it — no generatorURL, no augur_query — and
-// the querier can read Prometheus's rules, it is the expression of the
-// rule the alert came from.
+// Condition returns what the input's alert watches (expr.OfAlert), for
+// enrichers that query it. When the alert says nothing of it — no
+// generatorURL, no augur_query — and the querier can read Prometheus's
+// rules, it is the expression of the rule the alert came from.
 func (in Input) Condition(ctx context.Context) (expr.Condition, error) {
+	if in.Querier == nil {
+		return expr.Condition{}, errors.New("no Prometheus to query")
+	}
 	c, err := expr.OfAlert(in.Alert)
 	if err == nil || in.Alert.GeneratorURL != "" || in.Alert.Annotations[expr.AnnotationQuery] != "" {
 		return c, err

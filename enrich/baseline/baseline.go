@@ -24,7 +24,6 @@ package baseline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -57,9 +56,6 @@ func (e *Enricher) Name() string { return "baseline" }
 
 // Enrich implements enrich.Enricher.
 func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, error) {
-	if in.Querier == nil {
-		return nil, errors.New("no Prometheus to query")
-	}
 	cond, err := in.Condition(ctx)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,6 @@ package forecast
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -56,9 +55,6 @@ func (e *Enricher) Name() string { return "forecast" }
 
 // Enrich implements enrich.Enricher.
 func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, error) {
-	if in.Querier == nil {
-		return nil, errors.New("no Prometheus to query")
-	}
 	cond, err := in.Condition(ctx)
 	if err != nil {
 		return nil, err
