@@ -76,7 +76,7 @@ type Skipped struct {
 // Report is what GET /api/v1/predictions shows: the predicted alerts the
 // watcher raised in its last round, the rules it skipped, and when.
 type Report struct {
-	EvaluatedAt time.Time    `json:"evaluated_at"`
+	EvaluatedAt time.Time    `json:"evaluated_at,omitzero"`
 	Rules       int          `json:"rules"`
 	Predictions []Prediction `json:"predictions"`
 	Skipped     []Skipped    `json:"skipped"`
