@@ -103,7 +103,7 @@ func candidates(n, m, h int) []candidate {
 
 // polynomial fits a polynomial of degree deg to the last span samples.
 func polynomial(deg, span int) func(y []float64) (model, error) {
-	return func(y []float64) (model, error) { return fitPoly(y, deg, span), nil }
+	return func(y []float64) (model, error) { return fitPoly(y, deg, span, nil), nil }
 }
 
 // choose scores each candidate by its forecasts up to h steps from

@@ -21,8 +21,9 @@
 // (0, 1)). Each model is scored by its forecasts up to the horizon from
 // up to eight origins spread over the last 20% of the series (at least
 // the horizon), from the data before each origin only: polynomials are
-// refitted at each origin, smoothing models fitted before the first one
-// and run on with those parameters. The mean absolute errors are weighted
+// refitted at each origin, their reweighting starting from the previous
+// origin's fit, smoothing models fitted before the first one and run on
+// with those parameters. The mean absolute errors are weighted
 // toward the latest origin, since what matters is the forecast from now,
 // and a more complex model has to beat a simpler one by 10%. The winner
 // is then refitted on the whole series, a parameter search starting from

@@ -4,12 +4,14 @@ import "math"
 
 // Huber regression settings: the tuning constant (95% efficiency under
 // normal errors), the MAD-to-sigma factor for normal errors, and when
-// to stop reweighting.
+// to stop reweighting: when a round moves the slope by less than
+// irlsTolerance times |slope| + scale/n: 0.1% of the slope plus at most
+// 3% of its standard error, scale·√(12/n³), up to n = 10,800.
 const (
 	huberK        = 1.345
 	madToSigma    = 1.4826
 	irlsMaxRounds = 30
-	irlsTolerance = 1e-6
+	irlsTolerance = 1e-3
 )
 
 // anchorSamples is how many of the last residuals set the level a
@@ -34,36 +36,60 @@ type poly struct {
 	// shift is the median of the last anchorSamples residuals: the
 	// forecast starts from coef[0] + shift.
 	shift float64
+	// end is the length of the series fitted, span or not.
+	end int
+	// buf is the fit's workspace, handed on to the next fit.
+	buf []float64
 }
 
 // fitPoly fits a polynomial of degree deg to the last span samples of y
 // (all of them when span is 0) by Huber's M-estimator, reweighting least
-// squares from the ordinary fit until the slope settles.
-func fitPoly(y []float64, deg, span int) *poly {
+// squares until the slope settles: from the ordinary fit, or, when prev
+// was fitted to a shorter start of the same series, from prev's
+// polynomial moved to the new end, whose buffers it also reuses.
+func fitPoly(y []float64, deg, span int, prev *poly) *poly {
+	p := &poly{deg: deg, span: span, end: len(y)}
 	if span > 0 && span < len(y) {
 		y = y[len(y)-span:]
 	}
-	w, abs, scratch := ones(len(y)), make([]float64, len(y)), make([]float64, len(y))
-	p := &poly{deg: deg, span: span, coef: weightedPoly(y, w, deg)}
+	n := len(y)
+	if prev != nil && cap(prev.buf) >= 2*n {
+		p.buf = prev.buf[:2*n]
+	} else {
+		p.buf = make([]float64, 2*n)
+	}
+	// w holds the absolute residuals for their median before the weights.
+	w, abs := p.buf[:n], p.buf[n:]
+	if prev != nil && prev.deg == deg && prev.end <= p.end {
+		c, d := prev.coef, float64(p.end-prev.end)
+		p.coef = [3]float64{c[0] + d*(c[1]+d*c[2]), c[1] + 2*d*c[2], c[2]}
+	} else {
+		p.coef = weightedPoly(y, nil, deg)
+	}
 	for range irlsMaxRounds {
-		p.absResiduals(y, abs)
-		p.scale = madToSigma * median(append(scratch[:0], abs...))
-		if p.scale == 0 {
+		if p.setScale(y, w, abs); p.scale == 0 {
 			break
 		}
 		for i, r := range abs {
 			w[i] = min(1, huberK*p.scale/r)
 		}
 		next := weightedPoly(y, w, deg)
-		settled := math.Abs(next[1]-p.coef[1]) <= irlsTolerance*(math.Abs(p.coef[1])+p.scale/float64(len(y)))
+		settled := math.Abs(next[1]-p.coef[1]) <= irlsTolerance*(math.Abs(p.coef[1])+p.scale/float64(n))
 		p.coef = next
 		if settled {
 			break
 		}
 	}
-	p.inv = invert(moments(y, ones(len(y)), deg), deg)
-	p.setShift(y, scratch)
+	p.inv = invert(moments(y, nil, deg), deg)
+	p.setShift(y, w)
 	return p
+}
+
+// setScale sets the scale from the absolute residuals of y, which it
+// writes into abs, using buf.
+func (p *poly) setScale(y, buf, abs []float64) {
+	p.absResiduals(y, abs)
+	p.scale = madToSigma * median(append(buf[:0], abs...))
 }
 
 // setShift sets the shift from the last residuals of y, using buf.
@@ -91,21 +117,30 @@ func (p *poly) absResiduals(y, buf []float64) {
 }
 
 // moments returns the weighted sums Σ w x^(j+k) for j, k ≤ deg and, in
-// the last column, Σ w x^j y, with x = i - (len(y)-1).
+// the last column, Σ w x^j y, with x = i - (len(y)-1); nil w weighs every
+// sample 1.
 func moments(y, w []float64, deg int) [3][4]float64 {
-	var m [3][4]float64
+	var s0, s1, s2, s3, s4, t0, t1, t2 float64
 	last := float64(len(y) - 1)
 	for i, v := range y {
-		x := float64(i) - last
-		pw := [5]float64{w[i], w[i] * x, w[i] * x * x, w[i] * x * x * x, w[i] * x * x * x * x}
-		for j := 0; j <= deg; j++ {
-			for k := 0; k <= deg; k++ {
-				m[j][k] += pw[j+k]
-			}
-			m[j][3] += pw[j] * v
+		x, wi := float64(i)-last, 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		wx := wi * x
+		wxx := wx * x
+		s0 += wi
+		s1 += wx
+		s2 += wxx
+		t0 += wi * v
+		t1 += wx * v
+		if deg == 2 {
+			s3 += wxx * x
+			s4 += wxx * x * x
+			t2 += wxx * v
 		}
 	}
-	return m
+	return [3][4]float64{{s0, s1, s2, t0}, {s1, s2, s3, t1}, {s2, s3, s4, t2}}
 }
 
 // weightedPoly is the weighted least-squares polynomial of degree deg
@@ -200,11 +235,12 @@ func (p *poly) sigma(h int) []float64 {
 func (p *poly) slope() float64 { return p.coef[1] }
 
 // extend implements model: a polynomial has no parameters to keep, so it
-// is refitted.
+// is refitted, starting from where it was.
 func (p *poly) extend(y []float64) (model, error) { return p.refit(y) }
 
-// refit implements model.
-func (p *poly) refit(y []float64) (model, error) { return fitPoly(y, p.deg, p.span), nil }
+// refit implements model, starting from p when y continues the series p
+// was fitted to.
+func (p *poly) refit(y []float64) (model, error) { return fitPoly(y, p.deg, p.span, p), nil }
 
 // acceleration is the second derivative, per step², of the least-squares
 // quadratic through y, taken relative to its first value, which the
@@ -214,7 +250,7 @@ func acceleration(y []float64) float64 {
 	for i, v := range y {
 		rel[i] = v - y[0]
 	}
-	return 2 * weightedPoly(rel, ones(len(y)), 2)[2]
+	return 2 * weightedPoly(rel, nil, 2)[2]
 }
 
 // median returns the median of v, reordering it (quickselect).

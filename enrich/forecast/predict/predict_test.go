@@ -74,7 +74,7 @@ func TestFitRobustToOutliers(t *testing.T) {
 	require.NoError(t, err)
 	require.InEpsilon(t, 0.2/60, f.Slope, 0.05, "model %s", f.Model)
 
-	l := fitPoly(s.Values, 1, 0)
+	l := fitPoly(s.Values, 1, 0, nil)
 	require.InEpsilon(t, 0.2, l.coef[1], 0.05)
 }
 

@@ -106,7 +106,7 @@ func initial(y []float64, m int) (*smooth, error) {
 		if len(y) <= k {
 			return nil, fmt.Errorf("holt: %d samples, need more than %d", len(y), k)
 		}
-		c := weightedPoly(y[:k], ones(k), 1)
+		c := weightedPoly(y[:k], nil, 1)
 		return &smooth{level: c[0], trend: c[1], n: k}, nil
 	}
 	if len(y) <= m {
@@ -261,13 +261,4 @@ func logits(p ...float64) []float64 {
 		out[i] = math.Log(v / (1 - v))
 	}
 	return out
-}
-
-// ones returns n ones.
-func ones(n int) []float64 {
-	w := make([]float64, n)
-	for i := range w {
-		w[i] = 1
-	}
-	return w
 }
