@@ -20,7 +20,7 @@ ALERTMANAGER_VERSION := v0.28.1
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test unit e2e fuzz bench load deps lint clean
+.PHONY: all build run test unit e2e fuzz bench load deps lint clean eval
 
 all: build
 
@@ -32,10 +32,13 @@ run: build ## run augur with examples/augur.yml and the demo sink
 	$(GO) build -o $(BIN)/demo-sink ./examples/sink
 	$(BIN)/demo-sink & sink=$$!; trap 'kill $$sink' EXIT INT TERM; ./augur --config.file=examples/augur.yml
 
-test: deps unit fuzz e2e ## everything: unit, bounded fuzzing, end to end
+test: deps unit eval fuzz e2e ## everything: unit, evaluation on real data, bounded fuzzing, end to end
 
 unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+eval: ## the analytics on real data (../shared/data), without the race detector, which makes them too slow
+	$(GO) test -count=1 -v -run . ./enrich/forecast/eval/
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./receiver
