@@ -416,7 +416,7 @@ func (c *TriageConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		return fmt.Errorf("triage.flapping.low_threshold: %v must be at least 0 and below high_threshold %v", c.Flapping.LowThreshold, c.Flapping.HighThreshold)
 	}
 	for i, l := range c.Aggregation.By {
-		if !model.LabelName(l).IsValid() {
+		if !model.UTF8Validation.IsValidLabelName(l) {
 			return fmt.Errorf("triage.aggregation.by[%d]: %q is not a valid label name", i, l)
 		}
 	}

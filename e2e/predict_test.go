@@ -98,7 +98,6 @@ alerting:
 
 	// The predicted alert, before the real one.
 	type seen struct {
-		at          time.Time
 		startsAt    time.Time
 		annotations map[string]string
 	}

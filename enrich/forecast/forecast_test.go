@@ -19,8 +19,7 @@ var t0 = time.Date(2026, 11, 28, 14, 0, 0, 0, time.UTC)
 // rising answers range queries of one query with two series, one rising
 // 0.001 a minute from 0.02 an hour ago, one flat.
 type rising struct {
-	query   string
-	queries int
+	query string
 }
 
 func (r *rising) Query(context.Context, string, time.Time) (model.Value, error) {
@@ -28,7 +27,6 @@ func (r *rising) Query(context.Context, string, time.Time) (model.Value, error) 
 }
 
 func (r *rising) QueryRange(_ context.Context, q string, start, end time.Time, step time.Duration) (model.Value, error) {
-	r.queries++
 	if q != r.query {
 		return model.Matrix{}, nil
 	}

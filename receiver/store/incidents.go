@@ -56,10 +56,8 @@ type Joined struct {
 	Incident
 	// Opened is true if the incident was opened for these alerts.
 	Opened bool
-	// Before is the incident as it was before these alerts joined (zero if
-	// Opened); New lists the alerts that were not part of it.
-	Before Incident
-	New    []IncidentAlert
+	// New lists the alerts that were not part of it before.
+	New []IncidentAlert
 }
 
 // Incident is an incident's own record.
@@ -222,9 +220,6 @@ func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
 			return Joined{}, err
 		}
 		out.Opened = true
-	} else if out.Before, err = scanIncident(tx.QueryRowContext(ctx,
-		`SELECT `+incidentColumns+` FROM incidents i WHERE i.id = ?`, id)); err != nil {
-		return Joined{}, fmt.Errorf("read incident %s: %w", id, err)
 	}
 
 	upsert, err := tx.PrepareContext(ctx, upsertAlertSQL)
