@@ -187,9 +187,11 @@ func TestNABBreachEarlyWarning(t *testing.T) {
 	// Target missed: more than ~10 of 28 events warned before the breach.
 	// The forecaster warns of none of the 31 (short of the target by 11 or
 	// more), before and after choosing models by their forecasts from
-	// recent origins: NAB's breaches are jumps from a steady level, which
-	// a model of level and trend cannot see coming. No floor below 0 to
-	// assert. False warnings: 0.08/day (was 0.09/day), target < 1/day.
+	// recent origins, and with Breach modelling the first noisy sample
+	// past θ: NAB's breaches are jumps from a steady level, which a model
+	// of level and trend cannot see coming. No floor below 0 to assert.
+	// False warnings: 0.16/day (0.08/day when only the point forecast's
+	// crossing counted), target < 1/day.
 	require.Less(t, perDay, 1.0, "false warnings per day outside labelled windows")
 }
 

@@ -9,19 +9,30 @@ import (
 
 // Breach says whether, when and how likely a condition on the series
 // holds within the forecast's horizon.
+//
+// The condition is met by the first sample that meets it, noise and all,
+// as an alerting rule evaluating the series sees it: not when the point
+// forecast crosses the threshold, which on a noisy series is later, by
+// about the noise over the slope. Breach models the error of the forecast
+// k steps ahead as a part shared by all steps (the level and trend the
+// model may have wrong, which grows with k) plus the samples' own noise
+// (Forecast.Noise), which each step draws afresh, and takes the
+// distribution of the first step at which a sample meets the condition:
+// the more of the error is noise, the more each step is a new try at the
+// threshold. Samples closer than the noise's correlation length are not
+// independent tries: a step counts (1−ρ)/(1+ρ) of one, ρ being
+// Forecast.Persistence.
 type Breach struct {
-	// Will is true when the condition holds now or the point forecast
-	// reaches it within the horizon.
+	// Will is true when the condition holds now or is more likely than
+	// not to be met within the horizon.
 	Will bool
-	// In is the time from the last observation to the point forecast
-	// first meeting the condition, interpolated between steps; 0 unless
+	// In is the median time from the last observation to the first
+	// sample meeting the condition, interpolated between steps; 0 unless
 	// Will.
 	In time.Duration
-	// Probability is the largest, over the steps up to the horizon, of the
-	// probability that the condition holds at that step under normal
-	// errors with the forecast's Sigma; 1 when it holds now. It is a lower
-	// bound on the probability that it holds at some time before the
-	// horizon, and never larger for a threshold harder to reach.
+	// Probability is the probability that a sample meets the condition
+	// within the horizon; 1 when it holds now. It is never larger for a
+	// threshold harder to reach.
 	Probability float64
 	// Lower and Upper bound the forecast's Level interval at the horizon.
 	Lower, Upper float64
@@ -34,7 +45,8 @@ type Breach struct {
 // one of ">", ">=", "<" and "<=". An unknown comparator never holds.
 func (f Forecast) Breach(cmp string, threshold float64) Breach {
 	var b Breach
-	if h := len(f.Predicted); h > 0 {
+	h := len(f.Predicted)
+	if h > 0 {
 		z := distuv.UnitNormal.Quantile((1 + f.Level) / 2)
 		b.Lower, b.Upper = f.Predicted[h-1]-z*f.Sigma[h-1], f.Predicted[h-1]+z*f.Sigma[h-1]
 	}
@@ -42,16 +54,63 @@ func (f Forecast) Breach(cmp string, threshold float64) Breach {
 		b.Will, b.AlreadyBreached, b.Probability = true, true, 1
 		return b
 	}
-	prev := f.Current
-	for k, v := range f.Predicted {
-		b.Probability = max(b.Probability, probability(cmp, v, f.Sigma[k], threshold))
-		if !b.Will && holds(cmp, v, threshold) {
-			frac := (threshold - prev) / (v - prev)
+	sign := 1.0
+	switch cmp {
+	case ">", ">=":
+	case "<", "<=":
+		sign = -1
+	default:
+		return b
+	}
+	prev := 0.0
+	for k, p := range f.firstPassage(sign, threshold) {
+		if !b.Will && p >= 0.5 {
+			frac := (0.5 - prev) / (p - prev)
 			b.Will, b.In = true, time.Duration((float64(k)+frac)*float64(f.Step))
 		}
-		prev = v
+		prev = p
 	}
+	b.Probability = prev
 	return b
+}
+
+// firstPassage returns, for each step of the forecast, the probability
+// that a sample has exceeded the threshold (sign 1) or fallen below it
+// (sign −1) by then, under the error model of Breach. Each step's
+// probability of staying short is that of its normal error; of the steps
+// so far the likeliest to cross counts in full and every other with the
+// weight of an independent try: the share of its error variance that is
+// the samples' own noise, times (1−ρ)/(1+ρ). With no noise the result is
+// the probability of the likeliest step, as when the errors of all steps
+// are one; with only white noise, that of all steps together.
+func (f Forecast) firstPassage(sign, threshold float64) []float64 {
+	tries := (1 - f.Persistence) / (1 + f.Persistence)
+	out := make([]float64, len(f.Predicted))
+	tried, least := 1.0, 1.0
+	for k, mean := range f.Predicted {
+		short := stayShort(sign*(threshold-mean), f.Sigma[k])
+		w := 0.0
+		if f.Sigma[k] > 0 {
+			w = tries * min(1, f.Noise*f.Noise/(f.Sigma[k]*f.Sigma[k]))
+		}
+		tried *= math.Pow(short, w)
+		least = min(least, math.Pow(short, 1-w))
+		out[k] = 1 - tried*least
+	}
+	return out
+}
+
+// stayShort is the probability that a normal error of standard
+// deviation sd stays under the margin; noiseless, whether the margin is not
+// negative (a sample at the threshold does not cross it).
+func stayShort(margin, sd float64) float64 {
+	if sd > 0 {
+		return distuv.UnitNormal.CDF(margin / sd)
+	}
+	if margin >= 0 {
+		return 1
+	}
+	return 0
 }
 
 // holds reports whether v cmp threshold.
@@ -67,23 +126,4 @@ func holds(cmp string, v, threshold float64) bool {
 		return v <= threshold
 	}
 	return false
-}
-
-// probability is the probability that a normal value of the mean and
-// standard deviation meets the condition.
-func probability(cmp string, mean, sigma, threshold float64) float64 {
-	if sigma == 0 || math.IsNaN(sigma) {
-		if holds(cmp, mean, threshold) {
-			return 1
-		}
-		return 0
-	}
-	above := distuv.UnitNormal.CDF((mean - threshold) / sigma)
-	switch cmp {
-	case ">", ">=":
-		return above
-	case "<", "<=":
-		return 1 - above
-	}
-	return 0
 }

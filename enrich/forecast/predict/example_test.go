@@ -18,7 +18,7 @@ func ExampleForecast_Breach() {
 		fmt.Println(err)
 		return
 	}
-	b := f.Breach(">", 0.05)
-	fmt.Printf("%s %s, %.4g/min, crosses 0.05 in %s (p=%.2f)\n", f.Model, f.Trend, f.Slope*60, b.In.Round(time.Second), b.Probability)
-	// Output: linear increasing, 0.001/min, crosses 0.05 in 10m30s (p=1.00)
+	b := f.Breach(">", 0.0502)
+	fmt.Printf("%s %s, %.4g/min, crosses 0.0502 in %s (p=%.2f)\n", f.Model, f.Trend, f.Slope*60, b.In.Round(time.Second), b.Probability)
+	// Output: linear increasing, 0.001/min, crosses 0.0502 in 10m45s (p=1.00)
 }

@@ -81,7 +81,23 @@ type Forecast struct {
 	Error float64
 	// Level is the coverage of the interval Breach reports.
 	Level float64
+	// Persistence is the lag-1 autocorrelation, within [0,
+	// maxPersistence], of the recent samples (as many as Acceleration
+	// uses) around their least-squares line: how much of a sample's
+	// noise the next one keeps, as in a rate over a window longer than
+	// the step.
+	Persistence float64
+	// Noise is the standard deviation of the recent samples' own noise,
+	// the part of the error that each sample draws afresh: from their
+	// median absolute second difference, which a smooth or piecewise
+	// constant series leaves near 0 however large the model's error.
+	Noise float64
 }
+
+// maxPersistence bounds Persistence, so that a series whose noise
+// drifts slowly still makes one independent try at a threshold every
+// (1+maxPersistence)/(1−maxPersistence) steps.
+const maxPersistence = 0.95
 
 // Fit fits the models to the series, keeps the one whose forecasts up to
 // o.Horizon from recent origins erred least and forecasts with it,
@@ -134,6 +150,7 @@ func (o Options) withDefaults() (Options, error) {
 // of y, whose first sample was observed at start.
 func newForecast(y []float64, c choice, h int, step time.Duration, start time.Time, level float64) Forecast {
 	n := len(y)
+	recent := y[n-min(n, max(MinHistory, 2*h)):]
 	f := Forecast{
 		Model:        c.name,
 		Current:      y[n-1],
@@ -142,15 +159,51 @@ func newForecast(y []float64, c choice, h int, step time.Duration, start time.Ti
 		Step:         step,
 		End:          start.Add(time.Duration(n-1) * step),
 		Slope:        c.model.slope() / step.Seconds(),
-		Acceleration: acceleration(y[n-min(n, max(MinHistory, 2*h)):]) / (step.Seconds() * step.Seconds()),
+		Acceleration: acceleration(recent) / (step.Seconds() * step.Seconds()),
 		Error:        c.err,
 		Level:        level,
 	}
 	for k := range f.Sigma {
 		f.Sigma[k] *= c.widen
 	}
+	f.Persistence, f.Noise = persistence(recent), noise(recent)
 	f.Trend = trend(c.model.slope()*float64(h), f.Sigma[0], f.Current)
 	return f
+}
+
+// persistence is the lag-1 autocorrelation of y around its
+// least-squares line, within [0, maxPersistence]; 0 for a line.
+func persistence(y []float64) float64 {
+	c := weightedPoly(y, nil, 1)
+	last := float64(len(y) - 1)
+	var num, den, prev float64
+	for i, v := range y {
+		r := v - c[0] - c[1]*(float64(i)-last)
+		den += r * r
+		if i > 0 {
+			num += r * prev
+		}
+		prev = r
+	}
+	if den == 0 {
+		return 0
+	}
+	return min(max(num/den, 0), maxPersistence)
+}
+
+// noise is the standard deviation of white noise whose second
+// differences have the median absolute value of y's: a second difference
+// of white noise has six times its variance, and the median absolute
+// value of a normal variable is 0.6745 of its standard deviation.
+func noise(y []float64) float64 {
+	if len(y) < 3 {
+		return 0
+	}
+	d := make([]float64, len(y)-2)
+	for i := range d {
+		d[i] = math.Abs(y[i+2] - 2*y[i+1] + y[i])
+	}
+	return median(d) / 0.6745 / math.Sqrt(6)
 }
 
 // trend classes a change over the horizon against the one-step noise
