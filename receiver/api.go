@@ -30,6 +30,27 @@ func (r *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/suppressions", r.handleAddSuppression)
 	mux.HandleFunc("GET /api/v1/suppressions", r.handleListSuppressions)
 	mux.HandleFunc("DELETE /api/v1/suppressions/{id}", r.handleDeleteSuppression)
+	mux.HandleFunc("POST /api/v1/changes", r.authorized(r.handleAddChange))
+	mux.HandleFunc("GET /api/v1/changes", r.handleListChanges)
+}
+
+// authorized lets a request through to h when it carries the credentials
+// intake requires, if any: whoever may post alerts may post the events
+// that explain them.
+func (r *Receiver) authorized(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		st := r.state.Load()
+		if st == nil {
+			writeError(w, http.StatusServiceUnavailable, errors.New("augur is starting: no config loaded yet"))
+			return
+		}
+		if err := authorize(req, st.cfg.Intake); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="augur", Basic realm="augur"`)
+			writeError(w, http.StatusUnauthorized, err)
+			return
+		}
+		h(w, req)
+	}
 }
 
 // handleWebhook takes one Alertmanager notification. It answers 200 only

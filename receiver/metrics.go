@@ -22,7 +22,11 @@ type metrics struct {
 	expired         prometheus.Counter
 	triage          *prometheus.CounterVec
 	incidents       prometheus.Counter
+	changes         *prometheus.CounterVec
 }
+
+// apiSource is the source label of changes posted to the changes API.
+const apiSource = "api"
 
 func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time) *metrics {
 	m := &metrics{
@@ -52,6 +56,11 @@ func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time)
 			Help:      "Time from a notification being queued for an integration to its successful delivery, retries included.",
 			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 120, 600},
 		}, []string{"integration"}),
+		changes: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Namespace: "augur",
+			Name:      "changes_recorded_total",
+			Help:      "Change events recorded, by source (api: POST /api/v1/changes).",
+		}, []string{"source"}),
 		expired: promauto.With(reg).NewCounter(prometheus.CounterOpts{
 			Namespace: "augur",
 			Name:      "deliveries_expired_total",
@@ -78,6 +87,7 @@ func newMetrics(reg prometheus.Registerer, s *store.Store, now func() time.Time)
 		Name:      "reduction_ratio",
 		Help:      "Share of the alerts received since start that triage did not forward (1 - forwarded / processed); 0 before any.",
 	}, m.reductionRatio)
+	m.changes.WithLabelValues(apiSource)
 	for _, code := range []int{200, 400, 401, 404, 405, 413, 415, 500, 503} {
 		m.webhookRequests.WithLabelValues(strconv.Itoa(code))
 	}

@@ -154,6 +154,21 @@ DROP TABLE sent_alerts;
 CREATE INDEX notifications_group_id ON notifications (receiver, group_key, id);
 ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN material TEXT NOT NULL DEFAULT '';`,
+	// 3: change events (deploys, config and feature-flag changes) that
+	// root-cause analysis correlates with anomalies.
+	`
+CREATE TABLE changes (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	service     TEXT    NOT NULL,
+	type        TEXT    NOT NULL,
+	at          INTEGER NOT NULL,
+	description TEXT    NOT NULL DEFAULT '',
+	source      TEXT    NOT NULL DEFAULT '',
+	url         TEXT    NOT NULL DEFAULT '',
+	created_at  INTEGER NOT NULL
+);
+CREATE INDEX changes_service ON changes (service, at);
+CREATE INDEX changes_at ON changes (at);`,
 }
 
 // Delivery states.
@@ -729,6 +744,9 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (deleted, undeliver
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE expires_at < ?`, c); err != nil {
 		return 0, 0, fmt.Errorf("prune suppressions: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE at < ?`, c); err != nil {
+		return 0, 0, fmt.Errorf("prune changes: %w", err)
 	}
 	// An alert unchanged for the retention is forgotten: if it was sent
 	// and still fires, its resolution may then be suppressed like any
