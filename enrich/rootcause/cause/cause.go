@@ -87,9 +87,9 @@ type Expectation struct {
 // Order asks that one signal's onset come no later than another's (by
 // Tolerance, default 2m).
 type Order struct {
-	First     string        `yaml:"first"`
-	Then      string        `yaml:"then"`
-	Weight    float64       `yaml:"weight,omitempty"`
+	First     string         `yaml:"first"`
+	Then      string         `yaml:"then"`
+	Weight    float64        `yaml:"weight,omitempty"`
 	Tolerance model.Duration `yaml:"tolerance,omitempty"`
 }
 
