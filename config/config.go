@@ -48,6 +48,11 @@ type Config struct {
 	Alertmanager AlertmanagerConfig
 	Watcher      WatcherConfig
 	Storage      StorageConfig
+
+	// Signals, Topology and Changes feed root-cause analysis.
+	Signals  Signals
+	Topology TopologyConfig
+	Changes  ChangesConfig
 }
 
 // Receiver returns the receiver with the given name.
@@ -76,6 +81,9 @@ type document struct {
 	Alertmanager *AlertmanagerConfig `yaml:"alertmanager"`
 	Watcher      *WatcherConfig      `yaml:"watcher"`
 	Storage      *StorageConfig      `yaml:"storage"`
+	Signals      map[string]string   `yaml:"signals"`
+	Topology     *TopologyConfig     `yaml:"topology"`
+	Changes      *ChangesConfig      `yaml:"changes"`
 	// ServiceLabel is a plain value: absent or empty means the default.
 	ServiceLabel string `yaml:"service_label"`
 }
@@ -459,8 +467,9 @@ type EnrichConfig struct {
 	Deadline model.Duration `yaml:"deadline"`
 	// Forecast and Baseline configure those enrichers (keys "forecast"
 	// and "baseline", decoded by UnmarshalYAML).
-	Forecast ForecastConfig `yaml:"-"`
-	Baseline BaselineConfig `yaml:"-"`
+	Forecast  ForecastConfig  `yaml:"-"`
+	Baseline  BaselineConfig  `yaml:"-"`
+	RootCause RootCauseConfig `yaml:"-"`
 }
 
 // BaselineConfig configures the baseline enricher: the alert's series is
@@ -534,6 +543,7 @@ var DefaultEnrichConfig = EnrichConfig{
 		Step:     model.Duration(time.Hour),
 		K:        3,
 	},
+	RootCause: DefaultRootCauseConfig,
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -543,9 +553,10 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	// value keeps its defaults.
 	type plain EnrichConfig
 	raw := struct {
-		plain    `yaml:",inline"`
-		Forecast *ForecastConfig `yaml:"forecast"`
-		Baseline *BaselineConfig `yaml:"baseline"`
+		plain     `yaml:",inline"`
+		Forecast  *ForecastConfig  `yaml:"forecast"`
+		Baseline  *BaselineConfig  `yaml:"baseline"`
+		RootCause *RootCauseConfig `yaml:"rootcause"`
 	}{plain: plain(*c)}
 	if err := unmarshal(&raw); err != nil {
 		return inSection("enrich", err)
@@ -553,6 +564,7 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = EnrichConfig(raw.plain)
 	c.Forecast = orDefault(raw.Forecast, DefaultEnrichConfig.Forecast)
 	c.Baseline = orDefault(raw.Baseline, DefaultEnrichConfig.Baseline)
+	c.RootCause = orDefault(raw.RootCause, DefaultRootCauseConfig)
 	f := c.Forecast
 	switch {
 	case c.Deadline <= 0:
@@ -769,7 +781,14 @@ func Load(content []byte, dir string) (*Config, error) {
 		Alertmanager: orDefault(doc.Alertmanager, DefaultAlertmanagerConfig),
 		Watcher:      orDefault(doc.Watcher, DefaultWatcherConfig),
 		Storage:      orDefault(doc.Storage, DefaultStorageConfig),
+		Topology:     orDefault(doc.Topology, DefaultTopologyConfig),
+		Changes:      orDefault(doc.Changes, ChangesConfig{}),
 	}
+	signals, err := loadSignals(doc.Signals)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Signals = signals
 	if err := cfg.resolveIntakeFiles(dir); err != nil {
 		return nil, err
 	}

@@ -78,6 +78,27 @@ func TestFullConfig(t *testing.T) {
 	require.Equal(t, model.Duration(1500*time.Millisecond), cfg.Enrich.Deadline)
 	require.Equal(t, ForecastConfig{Enabled: true, Horizon: model.Duration(time.Hour), Lookback: model.Duration(49 * time.Hour),
 		Step: model.Duration(5 * time.Minute), Season: model.Duration(24 * time.Hour)}, cfg.Enrich.Forecast)
+	require.Equal(t, model.Duration(2*time.Hour), cfg.Enrich.RootCause.Lookback)
+	require.Equal(t, model.Duration(30*time.Second), cfg.Enrich.RootCause.Step, "the keys not given keep their defaults")
+	require.Equal(t, 0.6, cfg.Enrich.RootCause.MinConfidence)
+	causes, err := cfg.Enrich.RootCause.CauseSignatures()
+	require.NoError(t, err)
+	require.Len(t, causes, 7, "the six defaults and cache_stampede")
+	require.Equal(t, "cache_stampede", causes[6].Name)
+	require.Equal(t, model.Duration(2*time.Minute), causes[6].Order[0].Tolerance, "defaults filled in")
+	require.Equal(t, []string{"cache_hit_ratio", "cpu", "dependency_latency", "error_rate", "latency", "memory", "request_rate"}, cfg.Signals.Names(),
+		"defaults with cache_hit_ratio added and database_latency removed")
+	q, err := cfg.Signals.Render("error_rate", map[string]string{"service": "checkout"})
+	require.NoError(t, err)
+	require.Equal(t, `sum(rate(http_requests_total{service="checkout",code=~"5.."}[5m])) / sum(rate(http_requests_total{service="checkout"}[5m]))`, q)
+	require.Equal(t, map[string][]string{"checkout": {"payment", "inventory"}, "payment": {"postgres"}}, cfg.Topology.Static)
+	require.Equal(t, &FromMetricsConfig{Query: "sum by (client, server) (rate(traces_service_graph_request_total[10m]))", ClientLabel: "client", ServerLabel: "server"},
+		cfg.Topology.FromMetrics)
+	require.Equal(t, model.Duration(5*time.Minute), cfg.Topology.Refresh)
+	require.Equal(t, []ChangeSource{
+		{Name: "deployments", Query: "changes(kube_deployment_status_observed_generation[5m]) > 0", Type: "deployment", ServiceLabel: "deployment"},
+		{Name: "flags", Query: "changes(feature_flag_state[5m]) > 0", Type: "feature_flag"},
+	}, cfg.Changes.Prometheus)
 	require.Equal(t, model.Duration(2*time.Minute), cfg.Triage.DedupWindow)
 	require.Equal(t, model.Duration(6*time.Hour), cfg.Triage.RepeatInterval)
 	require.Len(t, cfg.Triage.TimeIntervals, 1)
@@ -144,6 +165,12 @@ func TestBadConfigs(t *testing.T) {
 		"baseline-points":             {"enrich.baseline.step: 1m gives 40320 points over 4w, more than the 11000 Prometheus returns"},
 		"watcher-step":                {"watcher.step: 1h leaves fewer than 10 samples in the lookback 6h"},
 		"aggregation-bad-label":       {`triage.aggregation.by[1]: "" is not a valid label name`},
+		"signal-not-promql":           {"signals.error_rate: not PromQL once filled in"},
+		"signal-bad-template":         {"signals.saturation: template: saturation:1: unexpected"},
+		"topology-bad-query":          {"topology.from_metrics.query: 1:"},
+		"change-source-unnamed":       {"changes.prometheus[0]: missing name"},
+		"rootcause-bad-cause":         {`enrich.rootcause.causes: cause "cache_stampede": expect[0] (database_latency): unknown pattern "avalanche"`},
+		"rootcause-step":              {"enrich.rootcause.step: 1m leaves fewer than 20 samples in the lookback 10m"},
 		"missing-prometheus-password": {"prometheus.http_config.basic_auth.password_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
 	}
 	for file, want := range cases {

@@ -68,6 +68,13 @@ func newParser() parser.Parser {
 	return parser.NewParser(parser.Options{EnableExperimentalFunctions: true})
 }
 
+// Check returns why query is not valid PromQL, as a Prometheus with
+// experimental functions enabled reads it, or nil.
+func Check(query string) error {
+	_, err := newParser().ParseExpr(query)
+	return err
+}
+
 // FromGeneratorURL returns the expression in the g0.expr parameter of a
 // Prometheus graph URL, the generatorURL Prometheus sets on its alerts.
 func FromGeneratorURL(generatorURL string) (string, error) {
