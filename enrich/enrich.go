@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -44,6 +45,13 @@ type Enrichment struct {
 	// enricher's.
 	Forecast *Forecast `json:"forecast,omitempty"`
 	Baseline *Baseline `json:"baseline,omitempty"`
+	// RootCauses, Signature and Topology are the rootcause enricher's
+	// parts: the ranked cause hypotheses, what each golden signal of the
+	// alert's service did, and where in the dependency graph the
+	// incident started.
+	RootCauses []RootCause       `json:"root_causes,omitempty"`
+	Signature  map[string]string `json:"signature,omitempty"`
+	Topology   *Topology         `json:"topology,omitempty"`
 	// Skipped maps an enricher's name to why its part is missing.
 	Skipped map[string]string `json:"skipped,omitempty"`
 	// Lines are the text annotations enrichers add, by annotation name
@@ -85,6 +93,65 @@ type Baseline struct {
 	Deviation float64 `json:"deviation"`
 	// Season is hour_of_week or hour_of_day.
 	Season string `json:"season"`
+}
+
+// RootCause is a cause hypothesis: a cause of the configured set, the
+// service it is about, a Confidence in [0,1] that behaves like a
+// probability, the Evidence lines that support it, with numbers, the
+// Investigation steps of its cause, and the changes that point to it.
+type RootCause struct {
+	Cause         string   `json:"cause"`
+	Confidence    float64  `json:"confidence"`
+	Service       string   `json:"service"`
+	Description   string   `json:"description,omitempty"`
+	Evidence      []string `json:"evidence,omitempty"`
+	Investigation []string `json:"investigation,omitempty"`
+	Changes       []Change `json:"changes,omitempty"`
+}
+
+// Change is a change event correlated with an anomaly: Correlation in
+// [0,1] is higher the closer before the onset it was, and for the service
+// itself rather than a dependency.
+type Change struct {
+	Service     string    `json:"service"`
+	Type        string    `json:"type"`
+	Timestamp   time.Time `json:"timestamp"`
+	Description string    `json:"description,omitempty"`
+	Correlation float64   `json:"correlation"`
+}
+
+// Topology is where in the dependency graph an incident started: the
+// Origin service, the Path from it to the alert's service, the Affected
+// services (those depending on the origin, transitively, that are
+// anomalous), their count as BlastRadius, and UserImpact (none, partial,
+// major, complete) by how many entry services are affected.
+type Topology struct {
+	Origin      string   `json:"origin"`
+	Path        []string `json:"path"`
+	Affected    []string `json:"affected"`
+	BlastRadius int      `json:"blast_radius"`
+	UserImpact  string   `json:"user_impact"`
+}
+
+// Grid lays samples on a grid of step from the first one, missing ones
+// NaN, and returns the time of the first and the values.
+func Grid(samples []model.SamplePair, step time.Duration) (time.Time, []float64) {
+	if len(samples) == 0 {
+		return time.Time{}, nil
+	}
+	start := samples[0].Timestamp.Time()
+	n := int(samples[len(samples)-1].Timestamp.Time().Sub(start)/step) + 1
+	values := make([]float64, n)
+	for i := range values {
+		values[i] = math.NaN()
+	}
+	for _, p := range samples {
+		i := int((p.Timestamp.Time().Sub(start) + step/2) / step)
+		if i >= 0 && i < n {
+			values[i] = float64(p.Value)
+		}
+	}
+	return start, values
 }
 
 // Number prints a value for a text line: three significant digits.
@@ -150,8 +217,10 @@ type Input struct {
 	// Alert is the alert to enrich; Group is every alert of its notification.
 	Alert model.Alert
 	Group []model.Alert
-	// Incident is the id of the incident the alert belongs to.
+	// Incident is the id of the incident the alert belongs to, and
+	// Services the services it spans.
 	Incident string
+	Services []string
 	Querier  Querier
 }
 

@@ -27,6 +27,7 @@ func (r *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/v1/webhook/{receiver}", r.handleWebhook)
 	mux.HandleFunc("GET /api/v1/incidents", r.handleIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", r.handleIncident)
+	mux.HandleFunc("POST /api/v1/incidents/{id}/resolution", r.authorized(r.handleResolution))
 	mux.HandleFunc("POST /api/v1/suppressions", r.handleAddSuppression)
 	mux.HandleFunc("GET /api/v1/suppressions", r.handleListSuppressions)
 	mux.HandleFunc("DELETE /api/v1/suppressions/{id}", r.handleDeleteSuppression)
@@ -235,6 +236,7 @@ type incidentSummary struct {
 // incident is the JSON of GET /api/v1/incidents/{id}.
 type incident struct {
 	incidentHeader
+	Resolution    *resolution     `json:"resolution,omitempty"`
 	AlertList     []incidentAlert `json:"alert_list"`
 	Timeline      []event         `json:"timeline"`
 	Notifications []notification  `json:"notifications"`
@@ -354,6 +356,13 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 		AlertList:      make([]incidentAlert, 0, len(rec.AlertList)),
 		Timeline:       timeline(rec),
 		Notifications:  make([]notification, 0, len(rec.Notifications)),
+	}
+	switch res, ok, err := r.store.ResolutionOf(req.Context(), rec.ID); {
+	case err != nil:
+		r.logger.Error("read incident", "incident", rec.ID, "err", err)
+	case ok:
+		ar := apiResolution(res)
+		out.Resolution = &ar
 	}
 	for _, a := range rec.AlertList {
 		ia := incidentAlert{Fingerprint: a.Fingerprint, Labels: a.Labels, Status: string(model.AlertFiring),

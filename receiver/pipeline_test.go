@@ -389,6 +389,31 @@ func TestIncidentAPI(t *testing.T) {
 	require.Equal(t, "delivered", d.State)
 	require.Equal(t, 2, d.Attempts, "one 503, then delivered")
 	require.NotNil(t, d.DoneAt)
+	require.Nil(t, inc.Resolution, "open, and nobody said what resolved it")
+
+	// What resolved it, told by the on-call engineer.
+	for _, tc := range []struct{ body, err string }{
+		{`{"effective_actions":["rollback"]}`, `missing field "resolution_type"`},
+		{`{"resolution_type":"rollback","worked":["x"]}`, `unknown field "worked"`},
+		{`{"resolution_type":"rollback","effective_actions":[" "]}`, `field "effective_actions": action 0 is empty`},
+	} {
+		rec = tr.do(t, http.MethodPost, "/api/v1/incidents/"+id+"/resolution", tc.body)
+		require.Equal(t, http.StatusBadRequest, rec.Code, tc.body)
+		var body map[string]string
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+		require.Contains(t, body["error"], tc.err)
+	}
+	rec = tr.do(t, http.MethodPost, "/api/v1/incidents/inc-1999-01-01-0001/resolution", `{"resolution_type":"rollback"}`)
+	require.Equal(t, http.StatusNotFound, rec.Code)
+	rec = tr.do(t, http.MethodPost, "/api/v1/incidents/"+id+"/resolution",
+		`{"resolution_type":"rollback","root_cause":"v2.14 broke the cart","effective_actions":["rollback to v2.13"],"ineffective_actions":["restart pods"],"notes":"see PR 812"}`)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.NoError(t, json.Unmarshal(get("/api/v1/incidents/"+id).Body.Bytes(), &inc))
+	require.NotNil(t, inc.Resolution)
+	require.Equal(t, "rollback", inc.Resolution.ResolutionType)
+	require.Equal(t, []string{"rollback to v2.13"}, inc.Resolution.EffectiveActions)
+	require.Equal(t, []string{"restart pods"}, inc.Resolution.IneffectiveActions)
+	require.Equal(t, "api", inc.Resolution.Source)
 
 	rec = get("/api/v1/incidents/inc-1999-01-01-0001")
 	require.Equal(t, http.StatusNotFound, rec.Code)

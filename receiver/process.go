@@ -216,6 +216,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 			Receiver: n.Receiver,
 			GroupKey: n.GroupKey,
 			Incident: joined.ID,
+			Services: joined.Services,
 			Querier:  st.querier,
 		}, group)
 		material := make([]string, len(group))

@@ -38,7 +38,18 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		replayF    = replayCmd.Arg("file", "JSON lines file of Alertmanager webhook payloads, oldest first.").Required().String()
 		replayCfg  string
 		replaySet  bool
+		incident   = app.Command("incident", "Work with incidents.")
+		resolveCmd = incident.Command("resolve", "Record what resolved an incident, through a running augur's API (POST /api/v1/incidents/{id}/resolution).")
+		resolve    resolveOptions
 	)
+	resolveCmd.Arg("id", "Incident id, e.g. inc-2026-11-28-0042.").Required().StringVar(&resolve.id)
+	resolveCmd.Flag("type", "Resolution type: rollback, manual_fix, scaling, restart, config_change, ...").Required().StringVar(&resolve.resolutionType)
+	resolveCmd.Flag("worked", "An action that helped (repeatable).").StringsVar(&resolve.worked)
+	resolveCmd.Flag("did-not-work", "An action that did not help (repeatable).").StringsVar(&resolve.didNotWork)
+	resolveCmd.Flag("root-cause", "What the cause was, in a sentence.").StringVar(&resolve.rootCause)
+	resolveCmd.Flag("notes", "Anything else worth keeping.").StringVar(&resolve.notes)
+	resolveCmd.Flag("augur.url", "URL of the running augur.").Default("http://localhost:9096").StringVar(&resolve.augurURL)
+	resolveCmd.Flag("auth.bearer-token-file", "File holding the bearer token augur's intake requires, if any.").StringVar(&resolve.bearerTokenFile)
 	replayCmd.Flag("config.file", "augur configuration file (default ./augur.yml, else the built-in example config).").
 		Default("augur.yml").IsSetByUser(&replaySet).StringVar(&replayCfg)
 	serve.Flag("config.file", "augur configuration file. Without it, ./augur.yml is used if present, else the built-in example config.").
@@ -63,6 +74,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(*checkF, stdout, stderr)
 	case replayCmd.FullCommand():
 		return replay(*replayF, replayCfg, replaySet, stdout, stderr)
+	case resolveCmd.FullCommand():
+		return resolveIncident(resolve, stdout, stderr)
 	case versionCmd.FullCommand():
 		fmt.Fprintln(stdout, versionString())
 		return 0

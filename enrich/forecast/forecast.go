@@ -128,21 +128,7 @@ func thresholdAt(ctx context.Context, q enrich.Querier, query string, ts time.Ti
 // Grid lays samples on a grid of step from the first one; missing ones
 // are NaN.
 func Grid(samples []model.SamplePair, step time.Duration) predict.Series {
-	if len(samples) == 0 {
-		return predict.Series{Step: step}
-	}
-	start := samples[0].Timestamp.Time()
-	n := int(samples[len(samples)-1].Timestamp.Time().Sub(start)/step) + 1
-	values := make([]float64, n)
-	for i := range values {
-		values[i] = math.NaN()
-	}
-	for _, p := range samples {
-		i := int((p.Timestamp.Time().Sub(start) + step/2) / step)
-		if i >= 0 && i < n {
-			values[i] = float64(p.Value)
-		}
-	}
+	start, values := enrich.Grid(samples, step)
 	return predict.Series{Start: start, Step: step, Values: values}
 }
 

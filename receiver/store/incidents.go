@@ -473,7 +473,12 @@ func singleOrEmpty(s []string) string {
 // ids. An incident with a flapping alert stays open: it is not over while
 // the alert keeps coming back.
 func (s *Store) ResolveQuiet(ctx context.Context, grace time.Duration, now time.Time) ([]string, error) {
-	return collect(ctx, s.db, "quiet incidents",
+	tx, done, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ids, err := collect(ctx, tx, "quiet incidents",
 		`UPDATE incidents SET resolved_at = quiet_since + ?
 		 WHERE resolved_at IS NULL AND quiet_since IS NOT NULL AND quiet_since <= ?
 		   AND NOT EXISTS (SELECT 1 FROM incident_alerts a JOIN receiver_alerts f ON f.fingerprint = a.fingerprint
@@ -481,6 +486,16 @@ func (s *Store) ResolveQuiet(ctx context.Context, grace time.Duration, now time.
 		 RETURNING id`,
 		[]any{grace.Milliseconds(), now.Add(-grace).UnixMilli()},
 		func(rows *sql.Rows) (id string, err error) { return id, rows.Scan(&id) })
+	if err != nil {
+		return nil, err
+	}
+	if err := recordAutoResolved(ctx, tx, ids, now); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit resolved incidents: %w", err)
+	}
+	return ids, nil
 }
 
 // FiringOnServices counts, per service, the firing alerts on the given

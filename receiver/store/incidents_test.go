@@ -88,6 +88,24 @@ func TestJoinIncident(t *testing.T) {
 	rec, err := s.IncidentByID(ctx, "inc-2026-11-28-0002")
 	require.NoError(t, err)
 	require.Equal(t, min(35), rec.ResolvedAt.UTC())
+	// It resolved by itself: recorded as auto_resolved, until someone
+	// says what resolved it.
+	res, ok, err := s.ResolutionOf(ctx, "inc-2026-11-28-0002")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, Resolution{IncidentID: "inc-2026-11-28-0002", Type: AutoResolved, EffectiveActions: []string{}, IneffectiveActions: []string{},
+		Source: ResolutionByAuto, RecordedAt: min(35)}, res)
+	told := Resolution{IncidentID: "inc-2026-11-28-0002", Type: "rollback", RootCause: "bad disk quota in v2",
+		EffectiveActions: []string{"rollback to v1"}, IneffectiveActions: []string{"restart"}, Notes: "n", Source: ResolutionByAPI, RecordedAt: min(50)}
+	require.NoError(t, s.SetResolution(ctx, told))
+	res, ok, err = s.ResolutionOf(ctx, "inc-2026-11-28-0002")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, told, res)
+	require.ErrorIs(t, s.SetResolution(ctx, Resolution{IncidentID: "inc-nope", Type: "rollback"}), ErrNotFound)
+	_, ok, err = s.ResolutionOf(ctx, "inc-nope")
+	require.NoError(t, err)
+	require.False(t, ok)
 
 	// A problem that comes back within the grace period is the same
 	// incident.

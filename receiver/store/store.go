@@ -169,6 +169,19 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_service ON changes (service, at);
 CREATE INDEX changes_at ON changes (at);`,
+	// 4: what resolved an incident, told by a person or recorded when it
+	// resolved by itself.
+	`
+CREATE TABLE resolutions (
+	incident_id TEXT    PRIMARY KEY REFERENCES incidents (id) ON DELETE CASCADE,
+	type        TEXT    NOT NULL,
+	root_cause  TEXT    NOT NULL DEFAULT '',
+	effective   TEXT    NOT NULL DEFAULT '[]',
+	ineffective TEXT    NOT NULL DEFAULT '[]',
+	notes       TEXT    NOT NULL DEFAULT '',
+	source      TEXT    NOT NULL,
+	recorded_at INTEGER NOT NULL
+);`,
 }
 
 // Delivery states.

@@ -3,7 +3,7 @@ package signature
 import "math"
 
 // shape is how a change from level a to level b is made, fitted by least
-// squares to the filtered samples: the level a before sample j0; from j0
+// squares to the samples: the level a before sample j0; from j0
 // a jump by alpha of the change followed by a straight line reaching b at
 // time end; b from sample j1 on. A step has j1 = j0 (alpha = 1), a ramp
 // alpha = 0.
@@ -14,6 +14,9 @@ type shape struct {
 	// sample when the change is still going on.
 	end   float64
 	alpha float64
+	// delta is the change fitted: b − a, except for a change still going
+	// on at the last sample, whose end level is fitted freely.
+	delta float64
 	cost  float64
 }
 
@@ -49,10 +52,12 @@ func (f *rampFit) flat(i, j int, c float64) float64 {
 	return f.syy[j] - f.syy[i] - 2*c*(f.sy[j]-f.sy[i]) + c*c*n
 }
 
-// eval returns the shape that starts at j0 and reaches b at sample j1
-// (j1 = hi: after the last sample), with alpha fixed to 0 unless jump.
+// eval returns the shape that starts at j0 and reaches b at sample j1,
+// with alpha fixed to 0 unless jump. With j1 = hi the line runs past the
+// last sample and its end level is fitted, alpha then taken for that
+// level.
 func (f *rampFit) eval(j0, j1 int, jump bool) shape {
-	sh := shape{j0: j0, j1: j1, alpha: 1}
+	sh := shape{j0: j0, j1: j1, alpha: 1, delta: f.delta}
 	sh.end = f.p[j0]
 	if j1 > j0 {
 		if j1 < f.hi {
@@ -79,6 +84,10 @@ func (f *rampFit) eval(j0, j1 int, jump bool) shape {
 	sg := (sp - c*n) / L
 	sgg := (f.spp[j1] - f.spp[j0] - 2*c*sp + c*c*n) / (L * L)
 	d := f.delta
+	if j1 == f.hi && sgg > 0 {
+		d = sug / sgg
+		sh.delta = d
+	}
 	// Residuals r = u − d·g of the pure ramp, and w = d·(1 − g), the
 	// direction in which alpha moves the model.
 	srr := suu - 2*d*sug + d*d*sgg

@@ -40,11 +40,65 @@ func median(v []float64) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
-	slices.Sort(v)
+	m := selectNth(v, n/2)
 	if n%2 == 1 {
-		return v[n/2]
+		return m
 	}
-	return (v[n/2-1] + v[n/2]) / 2
+	// The lower middle is the largest of the values below the upper.
+	return (slices.Max(v[:n/2]) + m) / 2
+}
+
+// selectNth reorders v so that v[k] is the value it would hold sorted,
+// with no larger value before it and no smaller after, and returns it
+// (Hoare's quickselect with a median-of-three pivot).
+func selectNth(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for hi-lo > 16 {
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		pivot := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for v[j] > pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	insertionSort(v[lo : hi+1])
+	return v[k]
+}
+
+// insertionSort sorts a few values in place.
+func insertionSort(v []float64) {
+	for i := 1; i < len(v); i++ {
+		for j := i; j > 0 && v[j] < v[j-1]; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
 }
 
 // medianOf returns the median of v without changing it; buf is scratch
@@ -85,7 +139,12 @@ func runningMedian(x []float64) []float64 {
 		lo, hi := max(0, i-filterHalf), min(len(x), i+filterHalf+1)
 		win := w[:hi-lo]
 		copy(win, x[lo:hi])
-		out[i] = median(win)
+		insertionSort(win)
+		if len(win)%2 == 1 {
+			out[i] = win[len(win)/2]
+		} else {
+			out[i] = (win[len(win)/2-1] + win[len(win)/2]) / 2
+		}
 	}
 	return out
 }
@@ -163,17 +222,22 @@ func changePoints(y []float64, sigma, threshold float64) []int {
 
 // bestSplit returns the split of [s, e) with the largest CUSUM statistic
 // (see changePoints), given the prefix sums cs; false when the interval
-// is too short for two segments.
+// is too short for two segments. It compares squares, which need no
+// square root: √(nl·nr/(nl+nr))·|left/nl − right/nr| squared is
+// (left·nr − right·nl)² / (nl·nr·(nl+nr)).
 func bestSplit(cs []float64, s, e int, sigma float64) (candidate, bool) {
 	best := candidate{s: s, e: e, t: -1}
-	total := cs[e] - cs[s]
+	total, n := cs[e]-cs[s], float64(e-s)
+	square := 0.0
 	for t := s + minSegment; t <= e-minSegment; t++ {
-		nl, nr := float64(t-s), float64(e-t)
+		nl := float64(t - s)
+		nr := n - nl
 		left := cs[t] - cs[s]
-		diff := left/nl - (total-left)/nr
-		if stat := math.Sqrt(nl*nr/(nl+nr)) * math.Abs(diff) / sigma; stat > best.stat {
-			best.t, best.stat = t, stat
+		d := left*nr - (total-left)*nl
+		if sq := d * d / (nl * nr * n); sq > square {
+			best.t, square = t, sq
 		}
 	}
+	best.stat = math.Sqrt(square) / sigma
 	return best, best.t >= 0
 }

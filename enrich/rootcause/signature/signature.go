@@ -50,7 +50,7 @@ var ErrTooFewSamples = errors.New("too few samples")
 const (
 	abruptShare  = 0.5
 	returnShare  = 0.25
-	modelPenalty = 2.0
+	modelPenalty = 0.5
 	// reached is the share of the change after which it counts as made:
 	// the transition ends there.
 	reached = 0.9
@@ -189,8 +189,13 @@ func observe(s Series, ref *Reference) (sample, error) {
 			return sample{}, fmt.Errorf("reference has %d spreads for %d samples", len(ref.Spread), len(s.Values))
 		}
 	}
-	d := sample{s: s}
-	var abs, spreads []float64
+	n := len(s.Values)
+	d := sample{s: s, pos: make([]int, 0, n), x: make([]float64, 0, n), expected: make([]float64, 0, n)}
+	abs := make([]float64, 0, n)
+	var spreads []float64
+	if ref != nil && ref.Spread != nil {
+		spreads = make([]float64, 0, n)
+	}
 	for i, v := range s.Values {
 		e := 0.0
 		if ref != nil {
@@ -249,7 +254,7 @@ func Detect(s Series, ref *Reference, o Options) (Signature, error) {
 }
 
 // describe turns the change points of the sample into a signature; f is
-// the filtered residuals.
+// the running median of the residuals.
 func (d sample) describe(f []float64, cps []int, sigma float64, o Options) Signature {
 	// Segment j holds samples [start(j), start(j+1)).
 	start := func(j int) int {
@@ -309,7 +314,10 @@ func (d sample) describe(f []float64, cps []int, sigma float64, o Options) Signa
 	if sh.j0 >= minSegment {
 		a, buf = medianOf(d.x[:sh.j0], buf)
 	}
-	if hi-sh.j1 >= minSegment {
+	switch {
+	case sh.j1 == len(d.x):
+		b = a + sh.delta
+	case hi-sh.j1 >= minSegment:
 		b, _ = medianOf(d.x[sh.j1:hi], buf)
 	}
 	if math.Abs(b-a) < o.Threshold*sigma {
@@ -336,8 +344,9 @@ func (d sample) describe(f []float64, cps []int, sigma float64, o Options) Signa
 	return sig
 }
 
-// fitShape returns the shape of the change from a to b over the filtered
-// samples [0, hi): a step unless a ramp fits better by the model penalty,
+// fitShape returns the shape of the change from a to b over the samples
+// [0, hi), each held within winsor noise units of f, the running median:
+// a step unless a ramp fits better by the model penalty,
 // and a jump followed by a ramp only if it fits better than both by that
 // much and jumps by at least abruptShare of the change.
 func (d sample) fitShape(f []float64, hi int, a, b, sigma float64) shape {
@@ -348,11 +357,12 @@ func (d sample) fitShape(f []float64, hi int, a, b, sigma float64) shape {
 	}
 	fit := newRampFit(y, p, hi, a, b)
 	pen := modelPenalty * sigma * sigma * math.Log(float64(hi))
-	best := fit.step()
-	if r := fit.ramp(false); r.cost < best.cost-pen {
-		best = r
+	step, ramp := fit.step(), fit.ramp(false)
+	best := step
+	if ramp.cost < step.cost-pen {
+		best = ramp
 	}
-	if r := fit.ramp(true); r.alpha >= abruptShare && r.cost < best.cost-pen {
+	if r := fit.ramp(true); r.alpha >= abruptShare && r.cost < min(step.cost, ramp.cost)-pen {
 		best = r
 	}
 	return best
