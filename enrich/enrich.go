@@ -107,6 +107,8 @@ type RootCause struct {
 	Evidence      []string `json:"evidence,omitempty"`
 	Investigation []string `json:"investigation,omitempty"`
 	Changes       []Change `json:"changes,omitempty"`
+	// Onset is when the service's signals began to change.
+	Onset time.Time `json:"onset,omitzero"`
 }
 
 // Change is a change event correlated with an anomaly: Correlation in
@@ -152,6 +154,15 @@ func Grid(samples []model.SamplePair, step time.Duration) (time.Time, []float64)
 		}
 	}
 	return start, values
+}
+
+// Approx rounds a duration for people: seconds under two minutes, else
+// minutes.
+func Approx(d time.Duration) string {
+	if d < 2*time.Minute {
+		return model.Duration(d.Round(time.Second)).String()
+	}
+	return model.Duration(d.Round(time.Minute)).String()
 }
 
 // Number prints a value for a text line: three significant digits.

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/augur-sre/augur/enrich/rootcause/cause"
 	"github.com/augur-sre/augur/receiver/store"
 )
 
@@ -132,4 +134,18 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 func apiChange(c store.Change) change {
 	return change{ID: c.ID, Service: c.Service, Type: c.Type, Timestamp: c.At.UTC(), Description: c.Description, Source: c.Source, URL: c.URL}
+}
+
+// Changes returns the changes recorded for the services between from
+// and to, for root-cause analysis (rootcause.ChangeSource).
+func (r *Receiver) Changes(ctx context.Context, services []string, from, to time.Time) ([]cause.Change, error) {
+	recs, err := r.store.Changes(ctx, store.ChangeFilter{Services: services, Since: from, Until: to})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cause.Change, len(recs))
+	for i, c := range recs {
+		out[i] = cause.Change{Service: c.Service, Type: c.Type, At: c.At, Description: c.Description}
+	}
+	return out, nil
 }

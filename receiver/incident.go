@@ -95,6 +95,39 @@ func incidentPart(j store.Joined, fp string) *enrich.Incident {
 
 // incidentNews is the line that tells what is new when an alert joins an
 // incident that was already open: which incident, and what it is now.
+// summary is the augur_summary line: where the incident started, when
+// not at the alert's own service, the likeliest cause with the change
+// that points to it, and the incident news; "" when there is none of
+// these.
+func summary(e enrich.Enrichment, service string) string {
+	var parts []string
+	if t := e.Topology; t != nil && t.Origin != service {
+		parts = append(parts, fmt.Sprintf("origin %s (%s)", t.Origin, strings.Join(t.Path, " → ")))
+	}
+	if len(e.RootCauses) > 0 {
+		rc := e.RootCauses[0]
+		s := fmt.Sprintf("likely %s (%.2f)", rc.Cause, rc.Confidence)
+		if rc.Service != service {
+			s += " at " + rc.Service
+		}
+		if len(rc.Changes) > 0 {
+			c := rc.Changes[0]
+			s += fmt.Sprintf(": %s %s", c.Type, c.Service)
+			if c.Description != "" {
+				s += " " + c.Description
+			}
+			if !rc.Onset.IsZero() && !c.Timestamp.After(rc.Onset) {
+				s += " " + enrich.Approx(rc.Onset.Sub(c.Timestamp)) + " before onset"
+			}
+		}
+		parts = append(parts, s)
+	}
+	if news := incidentNews(e); news != "" {
+		parts = append(parts, news)
+	}
+	return strings.Join(parts, "; ")
+}
+
 func incidentNews(e enrich.Enrichment) string {
 	inc := e.Incident
 	if inc == nil || !inc.NewAlert {

@@ -137,3 +137,27 @@ func TestTriageStateSurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, first.Incident, joined.Incident, "a new alert on its service joins it")
 }
+
+func TestSummaryNamesTheOriginFirst(t *testing.T) {
+	onset := time.Date(2026, 11, 28, 14, 2, 0, 0, time.UTC)
+	rc := enrich.RootCause{Cause: "deployment_regression", Confidence: 0.86, Service: "checkout", Onset: onset,
+		Changes: []enrich.Change{{Service: "checkout", Type: "deployment", Timestamp: onset.Add(-4 * time.Minute), Description: "v2.14", Correlation: 0.9}}}
+	for _, tc := range []struct {
+		name    string
+		e       enrich.Enrichment
+		service string
+		want    string
+	}{
+		{name: "nothing to say", e: enrich.Enrichment{}, service: "checkout", want: ""},
+		{name: "cause on the alert's service", e: enrich.Enrichment{RootCauses: []enrich.RootCause{rc},
+			Topology: &enrich.Topology{Origin: "checkout", Path: []string{"checkout"}}}, service: "checkout",
+			want: "likely deployment_regression (0.86): deployment checkout v2.14 4m before onset"},
+		{name: "cause upstream", e: enrich.Enrichment{RootCauses: []enrich.RootCause{rc},
+			Topology: &enrich.Topology{Origin: "checkout", Path: []string{"checkout", "frontend"}}}, service: "frontend",
+			want: "origin checkout (checkout → frontend); likely deployment_regression (0.86) at checkout: deployment checkout v2.14 4m before onset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, summary(tc.e, tc.service))
+		})
+	}
+}

@@ -226,7 +226,7 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 			results[i].Incident = incidentPart(joined, fps[i])
 			results[i].Flapping = flaps[i].part
 			material[i] = fps[i] + "=" + results[i].Material()
-			if err := r.annotate(&msg.Alerts[i], results[i], flaps[i]); err != nil {
+			if err := r.annotate(&msg.Alerts[i], results[i], flaps[i], st.cfg.ServiceLabel); err != nil {
 				return Triaged{}, err
 			}
 		}
@@ -409,7 +409,7 @@ func commonValue(group []model.Alert, name model.LabelName) string {
 	return string(v)
 }
 
-func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment, f flapOutcome) error {
+func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment, f flapOutcome, serviceLabel string) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode enrichment: %w", err)
@@ -420,7 +420,7 @@ func (r *Receiver) annotate(a *template.Alert, e enrich.Enrichment, f flapOutcom
 	if f.note != "" {
 		a.Annotations[AnnotationFlapping] = f.note
 	}
-	if s := incidentNews(e); s != "" {
+	if s := summary(e, a.Labels[serviceLabel]); s != "" {
 		a.Annotations[AnnotationSummary] = s
 	}
 	for name, text := range e.Lines {

@@ -27,6 +27,7 @@ import (
 	"github.com/augur-sre/augur/enrich/baseline"
 	"github.com/augur-sre/augur/enrich/forecast"
 	"github.com/augur-sre/augur/enrich/forecast/watcher"
+	"github.com/augur-sre/augur/enrich/rootcause"
 	"github.com/augur-sre/augur/examples"
 	"github.com/augur-sre/augur/querier"
 	"github.com/augur-sre/augur/receiver"
@@ -297,6 +298,13 @@ func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, 
 	}
 	if cfg.Enrich.Baseline.Enabled {
 		enrichers = append(enrichers, baseline.New(cfg.Enrich.Baseline, now))
+	}
+	if cfg.Enrich.RootCause.Enabled {
+		rc, err := rootcause.New(cfg, rcv, now)
+		if err != nil {
+			return nil, err
+		}
+		enrichers = append(enrichers, rc)
 	}
 	o := enrich.NewOrchestrator(enrichers, time.Duration(cfg.Enrich.Deadline), m, logger.With("component", "enrich"))
 	return q, rcv.ApplyConfig(cfg, o, q)

@@ -178,19 +178,10 @@ func Describe(name string, p *enrich.Forecast, slopePerSecond float64) string {
 	case ttb != nil && *ttb == 0:
 		fmt.Fprintf(&b, ", past %s now", enrich.Number(p.Threshold))
 	case ttb != nil:
-		fmt.Fprintf(&b, ", crosses %s in ~%s (p=%.2f)", enrich.Number(p.Threshold), Approx(time.Duration(*ttb*float64(time.Second))), p.ProbabilityOfBreach)
+		fmt.Fprintf(&b, ", crosses %s in ~%s (p=%.2f)", enrich.Number(p.Threshold), enrich.Approx(time.Duration(*ttb*float64(time.Second))), p.ProbabilityOfBreach)
 	default:
 		fmt.Fprintf(&b, ", does not cross %s within %s (p=%.2f)", enrich.Number(p.Threshold),
 			model.Duration(time.Duration(p.HorizonSeconds*float64(time.Second))), p.ProbabilityOfBreach)
 	}
 	return b.String()
-}
-
-// Approx rounds a duration for people: seconds under two minutes, else
-// minutes.
-func Approx(d time.Duration) string {
-	if d < 2*time.Minute {
-		return model.Duration(d.Round(time.Second)).String()
-	}
-	return model.Duration(d.Round(time.Minute)).String()
 }

@@ -328,7 +328,8 @@ func observations(obs map[string]map[string]signature.Signature) map[string]map[
 func rootCauses(hs []cause.Hypothesis) []enrich.RootCause {
 	out := make([]enrich.RootCause, 0, len(hs))
 	for _, h := range hs {
-		rc := enrich.RootCause{Cause: h.Cause, Confidence: round(h.Confidence), Service: h.Service, Description: h.Description, Investigation: h.Investigation}
+		rc := enrich.RootCause{Cause: h.Cause, Confidence: round(h.Confidence), Service: h.Service, Description: h.Description,
+			Investigation: h.Investigation, Onset: h.Onset.UTC()}
 		for _, ev := range h.Evidence {
 			if ev.For {
 				rc.Evidence = append(rc.Evidence, ev.Line)

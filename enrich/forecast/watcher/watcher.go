@@ -374,7 +374,7 @@ func (st *setup) alert(p Prediction, startsAt, endsAt time.Time) Alert {
 	a := Alert{
 		Labels: p.Labels,
 		Annotations: model.LabelSet{
-			"summary":                   model.LabelValue(fmt.Sprintf("%s predicted to fire in ~%s", p.Rule, forecast.Approx(time.Duration(p.FiresInSeconds*float64(time.Second))))),
+			"summary":                   model.LabelValue(fmt.Sprintf("%s predicted to fire in ~%s", p.Rule, enrich.Approx(time.Duration(p.FiresInSeconds*float64(time.Second))))),
 			AnnotationFiresInSeconds:    model.LabelValue(strconv.FormatFloat(p.FiresInSeconds, 'f', 0, 64)),
 			AnnotationProbability:       model.LabelValue(strconv.FormatFloat(f.ProbabilityOfBreach, 'f', 2, 64)),
 			forecast.AnnotationForecast: model.LabelValue(p.Text),

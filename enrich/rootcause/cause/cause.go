@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/augur-sre/augur/enrich"
 )
 
 // Signal patterns, as the signature package names them.
@@ -203,6 +205,8 @@ type Match struct {
 	// in [0, 1], the best first.
 	Changes  []Correlated
 	Evidence []Evidence
+	// Onset is the earliest onset among the service's signals.
+	Onset time.Time
 }
 
 // Correlated is a change with its correlation to an anomaly's onset.
@@ -239,6 +243,7 @@ func Score(sig Signature, service string, obs map[string]Observation, changes []
 		}
 	}
 	onset := earliestOnset(obs)
+	m.Onset = onset
 	for _, r := range sig.Order {
 		a, okA := obs[r.First]
 		b, okB := obs[r.Then]
@@ -249,7 +254,7 @@ func Score(sig Signature, service string, obs map[string]Observation, changes []
 		seen += r.Weight
 		if !a.Onset.After(b.Onset.Add(time.Duration(r.Tolerance))) {
 			met += r.Weight
-			m.Evidence = append(m.Evidence, Evidence{Line: fmt.Sprintf("%s changed %s before %s", r.First, ago(b.Onset.Sub(a.Onset)), r.Then), For: true})
+			m.Evidence = append(m.Evidence, Evidence{Line: fmt.Sprintf("%s changed %s before %s", r.First, enrich.Approx(max(0, b.Onset.Sub(a.Onset))), r.Then), For: true})
 		}
 	}
 	if c := sig.Change; c != nil {
@@ -326,19 +331,4 @@ func correlate(r ChangeRule, service string, dependencies []string, changes []Ch
 	}
 	slices.SortStableFunc(out, func(a, b Correlated) int { return cmp.Compare(b.Correlation, a.Correlation) })
 	return out
-}
-
-// ago writes a non-negative duration the way an on-call engineer reads it.
-func ago(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	default:
-		return fmt.Sprintf("%.1fh", d.Hours())
-	}
 }
