@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"text/template"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/augur-sre/augur/enrich/expr"
 	"github.com/augur-sre/augur/enrich/rootcause/cause"
+	"github.com/augur-sre/augur/rules/slo"
 )
 
 // DefaultSignals are the golden-signal queries augur ships, by signal
@@ -234,4 +237,65 @@ func (c RootCauseConfig) CauseSignatures() ([]cause.Signature, error) {
 		return nil, err
 	}
 	return cause.Merge(defaults, c.Causes), nil
+}
+
+// SLOConfig configures the slo enricher: for alerts covered by an SLO it
+// reads the error ratio from the recording rules of `augur rules
+// generate` (named by Naming) when RecordingRules is set and Prometheus
+// has them, else from the SLO's own queries.
+type SLOConfig struct {
+	Enabled        bool       `yaml:"enabled"`
+	RecordingRules bool       `yaml:"recording_rules"`
+	Naming         slo.Naming `yaml:"naming"`
+}
+
+// DefaultSLOConfig is the default enrich.slo section.
+var DefaultSLOConfig = SLOConfig{Enabled: true, RecordingRules: true, Naming: slo.NamingSloth}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *SLOConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultSLOConfig
+	type plain SLOConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if err := c.Naming.Validate(); err != nil {
+		return fmt.Errorf("enrich.slo.%w", err)
+	}
+	return nil
+}
+
+// loadSLOs returns the SLOs of slos: and of the files matching the globs
+// of slo_files: (relative to dir), refusing two of one name and service.
+func loadSLOs(inline []slo.SLO, globs []string, dir string) ([]slo.SLO, error) {
+	out := slices.Clone(inline)
+	for i, g := range globs {
+		files, err := filepath.Glob(join(dir, g))
+		if err != nil {
+			return nil, fmt.Errorf("slo_files[%d]: %w", i, err)
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("slo_files[%d]: %q matches no file", i, g)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("slo_files[%d]: %w", i, err)
+			}
+			slos, err := slo.Parse(f, data)
+			if err != nil {
+				return nil, fmt.Errorf("slo_files[%d]: %w", i, err)
+			}
+			out = append(out, slos...)
+		}
+	}
+	seen := map[string]bool{}
+	for _, s := range out {
+		id := s.ID()
+		if seen[id] {
+			return nil, fmt.Errorf("slos: %q is defined twice", id)
+		}
+		seen[id] = true
+	}
+	return out, nil
 }

@@ -26,6 +26,8 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
+
+	"github.com/augur-sre/augur/rules/slo"
 )
 
 // Config is a loaded and validated augur.yml.
@@ -53,6 +55,10 @@ type Config struct {
 	Signals  Signals
 	Topology TopologyConfig
 	Changes  ChangesConfig
+
+	// SLOs are those of slos: and of the files of slo_files:, in that
+	// order.
+	SLOs []slo.SLO
 }
 
 // Receiver returns the receiver with the given name.
@@ -84,6 +90,8 @@ type document struct {
 	Signals      map[string]string   `yaml:"signals"`
 	Topology     *TopologyConfig     `yaml:"topology"`
 	Changes      *ChangesConfig      `yaml:"changes"`
+	SLOs         []slo.SLO           `yaml:"slos"`
+	SLOFiles     []string            `yaml:"slo_files"`
 	// ServiceLabel is a plain value: absent or empty means the default.
 	ServiceLabel string `yaml:"service_label"`
 }
@@ -470,6 +478,7 @@ type EnrichConfig struct {
 	Forecast  ForecastConfig  `yaml:"-"`
 	Baseline  BaselineConfig  `yaml:"-"`
 	RootCause RootCauseConfig `yaml:"-"`
+	SLO       SLOConfig       `yaml:"-"`
 }
 
 // BaselineConfig configures the baseline enricher: the alert's series is
@@ -544,6 +553,7 @@ var DefaultEnrichConfig = EnrichConfig{
 		K:        3,
 	},
 	RootCause: DefaultRootCauseConfig,
+	SLO:       DefaultSLOConfig,
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -557,6 +567,7 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		Forecast  *ForecastConfig  `yaml:"forecast"`
 		Baseline  *BaselineConfig  `yaml:"baseline"`
 		RootCause *RootCauseConfig `yaml:"rootcause"`
+		SLO       *SLOConfig       `yaml:"slo"`
 	}{plain: plain(*c)}
 	if err := unmarshal(&raw); err != nil {
 		return inSection("enrich", err)
@@ -565,6 +576,7 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	c.Forecast = orDefault(raw.Forecast, DefaultEnrichConfig.Forecast)
 	c.Baseline = orDefault(raw.Baseline, DefaultEnrichConfig.Baseline)
 	c.RootCause = orDefault(raw.RootCause, DefaultRootCauseConfig)
+	c.SLO = orDefault(raw.SLO, DefaultSLOConfig)
 	f := c.Forecast
 	switch {
 	case c.Deadline <= 0:
@@ -789,6 +801,9 @@ func Load(content []byte, dir string) (*Config, error) {
 		return nil, err
 	}
 	cfg.Signals = signals
+	if cfg.SLOs, err = loadSLOs(doc.SLOs, doc.SLOFiles, dir); err != nil {
+		return nil, err
+	}
 	if err := cfg.resolveIntakeFiles(dir); err != nil {
 		return nil, err
 	}

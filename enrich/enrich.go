@@ -52,6 +52,9 @@ type Enrichment struct {
 	RootCauses []RootCause       `json:"root_causes,omitempty"`
 	Signature  map[string]string `json:"signature,omitempty"`
 	Topology   *Topology         `json:"topology,omitempty"`
+	// SLO is the slo enricher's part: the burn of each SLO covering
+	// the alert.
+	SLO []SLO `json:"slo,omitempty"`
 	// Skipped maps an enricher's name to why its part is missing.
 	Skipped map[string]string `json:"skipped,omitempty"`
 	// Lines are the text annotations enrichers add, by annotation name
@@ -135,6 +138,19 @@ type Topology struct {
 	UserImpact  string   `json:"user_impact"`
 }
 
+// SLO is the burn of an SLO: the burn rate (error ratio over error
+// budget) by window ("5m", "1h", ..., the period), the share of the
+// period's budget left, how long that lasts at the current 1h burn rate,
+// and the severity its multi-window policy gives (critical, high, medium,
+// low).
+type SLO struct {
+	Name                    string             `json:"name"`
+	BurnRates               map[string]float64 `json:"burn_rates"`
+	BudgetRemaining         *float64           `json:"budget_remaining,omitempty"`
+	TimeToExhaustionSeconds *float64           `json:"time_to_exhaustion_seconds,omitempty"`
+	Severity                string             `json:"severity"`
+}
+
 // Grid lays samples on a grid of step from the first one, missing ones
 // NaN, and returns the time of the first and the values.
 func Grid(samples []model.SamplePair, step time.Duration) (time.Time, []float64) {
@@ -156,13 +172,16 @@ func Grid(samples []model.SamplePair, step time.Duration) (time.Time, []float64)
 	return start, values
 }
 
-// Approx rounds a duration for people: seconds under two minutes, else
-// minutes.
+// Approx rounds a duration for people: seconds under two minutes,
+// minutes under ten hours, else hours.
 func Approx(d time.Duration) string {
-	if d < 2*time.Minute {
+	switch {
+	case d < 2*time.Minute:
 		return model.Duration(d.Round(time.Second)).String()
+	case d < 10*time.Hour:
+		return model.Duration(d.Round(time.Minute)).String()
 	}
-	return model.Duration(d.Round(time.Minute)).String()
+	return model.Duration(d.Round(time.Hour)).String()
 }
 
 // Number prints a value for a text line: three significant digits.

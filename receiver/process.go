@@ -336,7 +336,7 @@ func scorePolicy(st *state) triage.ScorePolicy {
 // past its threshold the forecast finds it, and how unusual the baseline
 // finds its value.
 func rescore(st *state, a model.Alert, s triage.Score, e enrich.Enrichment) triage.Score {
-	if e.Forecast == nil && e.Baseline == nil {
+	if e.Forecast == nil && e.Baseline == nil && len(e.SLO) == 0 {
 		return s
 	}
 	ev := s.Evidence
@@ -347,6 +347,11 @@ func rescore(st *state, a model.Alert, s triage.Score, e enrich.Enrichment) tria
 	if b := e.Baseline; b != nil {
 		u := triage.Unusual(b.Deviation)
 		ev.Unusual = &u
+	}
+	for _, slo := range e.SLO {
+		if i := triage.SLOImpact(slo.Severity); ev.SLOImpact == nil || i > *ev.SLOImpact {
+			ev.SLOImpact = &i
+		}
 	}
 	return triage.ScoreAlert(scorePolicy(st), a, ev)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/augur-sre/augur/enrich/forecast"
 	"github.com/augur-sre/augur/enrich/forecast/watcher"
 	"github.com/augur-sre/augur/enrich/rootcause"
+	"github.com/augur-sre/augur/enrich/slo"
 	"github.com/augur-sre/augur/examples"
 	"github.com/augur-sre/augur/querier"
 	"github.com/augur-sre/augur/receiver"
@@ -298,6 +299,13 @@ func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, 
 	}
 	if cfg.Enrich.Baseline.Enabled {
 		enrichers = append(enrichers, baseline.New(cfg.Enrich.Baseline, now))
+	}
+	if cfg.Enrich.SLO.Enabled && len(cfg.SLOs) > 0 {
+		se, err := slo.New(cfg, now)
+		if err != nil {
+			return nil, err
+		}
+		enrichers = append(enrichers, se)
 	}
 	if cfg.Enrich.RootCause.Enabled {
 		rc, err := rootcause.New(cfg, rcv, now)

@@ -41,6 +41,9 @@ type Evidence struct {
 	// Unusual, when a baseline knows the usual value for the time, is how
 	// unusual the value is (see Unusual).
 	Unusual *float64
+	// SLOImpact, when the alert is covered by an SLO, is how fast its
+	// error budget burns (see SLOImpact).
+	SLOImpact *float64
 }
 
 // unusualAt is the deviation from the baseline, in spreads, at which
@@ -75,19 +78,36 @@ func Exceedance(comparator string, value, threshold float64) float64 {
 	}
 }
 
+// SLOImpact maps the severity the multi-window burn-rate policy gives an
+// SLO to [0,1]: critical (the page tier's fastest pair would fire) 1,
+// high 0.75, medium (a ticket) 0.5, low 0.
+func SLOImpact(severity string) float64 {
+	switch severity {
+	case "critical":
+		return 1
+	case "high":
+		return 0.75
+	case "medium":
+		return 0.5
+	}
+	return 0
+}
+
 // Weights of the score's parts; the optional ones count only when known.
 const (
 	weightSeverity   = 3
 	weightAgreement  = 1
 	weightExceedance = 1
 	weightUnusual    = 1
+	weightSLO        = 2
 )
 
 // ScoreAlert scores an alert: the weighted mean of its severity (weight 3)
 // and of how many other alerts on its service agree that something is
 // wrong (1), and, when known, of how far past its threshold a forecast
-// finds it (1) and how unusual a baseline finds its value for the time
-// (1). With severity and agreement alone that is 0.75 × severity + 0.25 ×
+// finds it (1), how unusual a baseline finds its value for the time
+// (1), and how fast the error budget of an SLO covering it burns (2).
+// With severity and agreement alone that is 0.75 × severity + 0.25 ×
 // agreement. A flapping alert's score is scaled by 1 − rate/2: it says
 // less for each time it changes. Priority: P1 from 0.75, P2 from 0.5, P3
 // from 0.3, else P4 — a critical alert alone is P1, a warning alone P3.
@@ -103,7 +123,7 @@ func ScoreAlert(p ScorePolicy, a model.Alert, e Evidence) Score {
 		name   string
 		value  *float64
 		weight float64
-	}{{"exceedance", e.Exceedance, weightExceedance}, {"unusual", e.Unusual, weightUnusual}} {
+	}{{"exceedance", e.Exceedance, weightExceedance}, {"unusual", e.Unusual, weightUnusual}, {"slo", e.SLOImpact, weightSLO}} {
 		if opt.value != nil {
 			parts[opt.name] = *opt.value
 			sum += opt.weight * *opt.value

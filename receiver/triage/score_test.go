@@ -87,3 +87,15 @@ func TestUnusual(t *testing.T) {
 		require.Equal(t, tc.want, Unusual(tc.deviation), "deviation %v", tc.deviation)
 	}
 }
+
+func TestSLOImpact(t *testing.T) {
+	for sev, want := range map[string]float64{"critical": 1, "high": 0.75, "medium": 0.5, "low": 0, "": 0} {
+		require.Equal(t, want, SLOImpact(sev), sev)
+	}
+	policy := ScorePolicy{SeverityScores: map[string]float64{"warning": 0.5}}
+	i := SLOImpact("critical")
+	s := ScoreAlert(policy, model.Alert{Labels: model.LabelSet{"severity": "warning"}}, Evidence{SLOImpact: &i})
+	require.InDelta(t, (3*0.5+2*1)/6.0, s.Value, 1e-9, "a warning while the error budget burns at the page rate")
+	require.Equal(t, "P2", s.Priority)
+	require.Equal(t, 1.0, s.Parts["slo"])
+}
