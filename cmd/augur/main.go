@@ -41,7 +41,13 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		incident   = app.Command("incident", "Work with incidents.")
 		resolveCmd = incident.Command("resolve", "Record what resolved an incident, through a running augur's API (POST /api/v1/incidents/{id}/resolution).")
 		resolve    resolveOptions
+		sloCmd     = app.Command("slo", "Work with SLOs.")
+		sloStat    = sloCmd.Command("status", "Print each SLO's burn rate per window, budget left, time to exhaustion and the alert tiers that would fire, from Prometheus now.")
+		sloOpts    sloStatusOptions
 	)
+	sloStat.Flag("config.file", "augur configuration file with the SLOs (default ./augur.yml, else the built-in example config).").
+		Default("augur.yml").IsSetByUser(&sloOpts.configNamed).StringVar(&sloOpts.configFile)
+	sloStat.Flag("output", "table or json.").Default("table").StringVar(&sloOpts.output)
 	resolveCmd.Arg("id", "Incident id, e.g. inc-2026-11-28-0042.").Required().StringVar(&resolve.id)
 	resolveCmd.Flag("type", "Resolution type: rollback, manual_fix, scaling, restart, config_change, ...").Required().StringVar(&resolve.resolutionType)
 	resolveCmd.Flag("worked", "An action that helped (repeatable).").StringsVar(&resolve.worked)
@@ -74,6 +80,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(*checkF, stdout, stderr)
 	case replayCmd.FullCommand():
 		return replay(*replayF, replayCfg, replaySet, stdout, stderr)
+	case sloStat.FullCommand():
+		return sloStatus(sloOpts, stdout, stderr)
 	case resolveCmd.FullCommand():
 		return resolveIncident(resolve, stdout, stderr)
 	case versionCmd.FullCommand():
