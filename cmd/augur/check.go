@@ -35,6 +35,8 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 		cfg.Forward.Timeout, cfg.Forward.InitialBackoff, cfg.Forward.MaxBackoff, cfg.Forward.Concurrency)
 	fmt.Fprintf(stdout, "  triage:     %s\n", triageSummary(cfg.Triage))
 	fmt.Fprintf(stdout, "  enrich:     deadline %s%s%s\n", cfg.Enrich.Deadline, forecastSummary(cfg.Enrich.Forecast), baselineSummary(cfg.Enrich.Baseline))
+	fmt.Fprintf(stdout, "  rootcause:  %s\n", rootCauseSummary(cfg))
+	fmt.Fprintf(stdout, "  slos:       %s\n", sloSummary(cfg))
 	fmt.Fprintf(stdout, "  watcher:    %s\n", watcherSummary(cfg))
 	fmt.Fprintf(stdout, "  storage:    retention %s\n", time.Duration(cfg.Storage.Retention))
 	return 0
@@ -68,6 +70,44 @@ func baselineSummary(c config.BaselineConfig) string {
 		return "; baseline off"
 	}
 	return fmt.Sprintf("; baseline from %s at %s", c.Lookback, c.Step)
+}
+
+// rootCauseSummary reads "7 signals, 6 causes, 4 services in the static
+// topology, graph from metrics, 1 change source(s), from 1h at 30s".
+func rootCauseSummary(cfg *config.Config) string {
+	c := cfg.Enrich.RootCause
+	if !c.Enabled {
+		return "off"
+	}
+	causes, err := c.CauseSignatures()
+	if err != nil {
+		return err.Error()
+	}
+	s := fmt.Sprintf("%d signals, %d causes, %d services in the static topology", len(cfg.Signals), len(causes), len(cfg.Topology.Static))
+	if cfg.Topology.FromMetrics != nil {
+		s += ", graph from metrics"
+	}
+	return s + fmt.Sprintf(", %d change source(s), from %s at %s", len(cfg.Changes.Prometheus), c.Lookback, c.Step)
+}
+
+// sloSummary reads "2 (checkout-availability, checkout-latency), burn
+// from the sloth recording rules when present".
+func sloSummary(cfg *config.Config) string {
+	if len(cfg.SLOs) == 0 {
+		return "none"
+	}
+	names := make([]string, len(cfg.SLOs))
+	for i, s := range cfg.SLOs {
+		names[i] = s.Name
+	}
+	s := fmt.Sprintf("%d (%s)", len(names), strings.Join(names, ", "))
+	switch {
+	case !cfg.Enrich.SLO.Enabled:
+		return s + ", enricher off"
+	case cfg.Enrich.SLO.RecordingRules:
+		return s + fmt.Sprintf(", burn from the %s recording rules when present", cfg.Enrich.SLO.Naming)
+	}
+	return s + ", burn from the SLOs' queries"
 }
 
 func watcherSummary(cfg *config.Config) string {
