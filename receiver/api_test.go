@@ -58,7 +58,7 @@ func newTestReceiverIn(t testing.TB, dir, yml string, enrichers ...enrich.Enrich
 	logger := slog.New(slog.DiscardHandler)
 	r := New(Options{Store: st, Registry: reg, Logger: logger})
 	o := enrich.NewOrchestrator(enrichers, time.Duration(cfg.Enrich.Deadline), enrich.NewMetrics(reg), logger)
-	require.NoError(t, r.ApplyConfig(cfg, o, nil))
+	require.NoError(t, r.ApplyConfig(cfg, o, nil, nil))
 	mux := http.NewServeMux()
 	r.Register(mux)
 	return &testReceiver{Receiver: r, store: st, reg: reg, mux: mux}

@@ -129,7 +129,7 @@ func BenchmarkActiveAlerts(b *testing.B) {
 		reg := prometheus.NewRegistry()
 		logger := slog.New(slog.DiscardHandler)
 		r := New(Options{Store: st, Registry: reg, Logger: logger})
-		if err := r.ApplyConfig(cfg, enrich.NewOrchestrator(nil, time.Second, enrich.NewMetrics(reg), logger), nil); err != nil {
+		if err := r.ApplyConfig(cfg, enrich.NewOrchestrator(nil, time.Second, enrich.NewMetrics(reg), logger), nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		runtime.GC()

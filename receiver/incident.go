@@ -45,6 +45,16 @@ func (r *Receiver) joinIncident(ctx context.Context, st *state, n store.Notifica
 			j.Services = append(j.Services, svc)
 		}
 	}
+	if st.topology != nil {
+		for _, svc := range j.Services {
+			for _, adj := range st.topology.Adjacent(svc) {
+				if !seen[adj] {
+					seen[adj] = true
+					j.Adjacent = append(j.Adjacent, adj)
+				}
+			}
+		}
+	}
 	return r.store.JoinIncident(ctx, j)
 }
 

@@ -326,7 +326,7 @@ func TestApplyConfigRefusesBrokenTemplates(t *testing.T) {
 	cfg, err := config.Load([]byte(twoReceivers), dir)
 	require.NoError(t, err)
 	cfg.Templates = []string{writeTemplate(t, dir, `{{ define "x" }}{{ .Broken `)}
-	err = tr.ApplyConfig(cfg, enrich.NewOrchestrator(nil, time.Second, enrich.NewMetrics(nil), nil), nil)
+	err = tr.ApplyConfig(cfg, enrich.NewOrchestrator(nil, time.Second, enrich.NewMetrics(nil), nil), nil, nil)
 	require.ErrorContains(t, err, "templates:")
 	require.True(t, tr.Ready(), "the previous config stays in force")
 }

@@ -76,6 +76,15 @@ type state struct {
 	// from the store for each notification.
 	suppressions  []triage.Suppression
 	timeIntervals map[string][]timeinterval.TimeInterval
+	// topology, when known, joins alerts on adjacent services into one
+	// incident.
+	topology Topology
+}
+
+// Topology is the dependency graph as triage needs it: the services a
+// service calls or is called by.
+type Topology interface {
+	Adjacent(service string) []string
 }
 
 // New returns a receiver. It serves nothing until ApplyConfig succeeded.
@@ -101,8 +110,11 @@ func New(o Options) *Receiver {
 }
 
 // ApplyConfig builds everything that depends on the config and swaps it in
-// atomically. On error the previous config stays in force.
-func (r *Receiver) ApplyConfig(cfg *config.Config, o *enrich.Orchestrator, q enrich.Querier) error {
+// atomically: o runs the enrichers, q is the querier they share, and t,
+// when not nil, is the dependency graph that joins alerts on adjacent
+// services into one incident. On error the previous config stays in
+// force.
+func (r *Receiver) ApplyConfig(cfg *config.Config, o *enrich.Orchestrator, q enrich.Querier, t Topology) error {
 	integs, err := buildIntegrations(cfg, r.logger)
 	if err != nil {
 		return err
@@ -112,6 +124,7 @@ func (r *Receiver) ApplyConfig(cfg *config.Config, o *enrich.Orchestrator, q enr
 		cfg:           cfg,
 		orchestrator:  o,
 		querier:       q,
+		topology:      t,
 		integrations:  integs,
 		timeIntervals: map[string][]timeinterval.TimeInterval{},
 	}

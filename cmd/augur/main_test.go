@@ -16,9 +16,9 @@ func TestCLI(t *testing.T) {
 		stderr []string
 	}{
 		{
-			name:   "check a good config",
-			args:   []string{"check", "config", "../../examples/augur.yml"},
-			code:   0,
+			name: "check a good config",
+			args: []string{"check", "config", "../../examples/augur.yml"},
+			code: 0,
 			stdout: []string{"SUCCESS: ../../examples/augur.yml is valid augur config", "- demo: webhook×1", "enrich:     deadline 2s; forecast 30m ahead from 6h of history; baseline from 4w at 1h",
 				"rootcause:  7 signals, 6 causes, 0 services in the static topology, 0 change source(s), from 1h at 30s", "slos:       none", "watcher:    off"},
 		},

@@ -307,15 +307,17 @@ func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, 
 		}
 		enrichers = append(enrichers, se)
 	}
+	var topology receiver.Topology
 	if cfg.Enrich.RootCause.Enabled {
 		rc, err := rootcause.New(cfg, rcv, now)
 		if err != nil {
 			return nil, err
 		}
 		enrichers = append(enrichers, rc)
+		topology = rc
 	}
 	o := enrich.NewOrchestrator(enrichers, time.Duration(cfg.Enrich.Deadline), m, logger.With("component", "enrich"))
-	return q, rcv.ApplyConfig(cfg, o, q)
+	return q, rcv.ApplyConfig(cfg, o, q, topology)
 }
 
 // reload loads and applies the config; on any error the running config

@@ -30,8 +30,21 @@ func (g graph) dependencies(services []string) map[string][]string {
 	return out
 }
 
+// adjacent returns the services s calls and those that call it, sorted.
+func (g graph) adjacent(s string) []string {
+	out := slices.Clone(g.deps[s])
+	for client, deps := range g.deps {
+		if slices.Contains(deps, s) {
+			out = append(out, client)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // graphSource keeps the graph of topology.static and of
-// topology.from_metrics, re-reading the latter every refresh.
+// topology.from_metrics, re-reading the latter every refresh. Until the
+// first read, its graph is the static one.
 type graphSource struct {
 	cfg config.TopologyConfig
 
@@ -41,7 +54,16 @@ type graphSource struct {
 }
 
 func newGraphSource(cfg config.TopologyConfig) *graphSource {
-	return &graphSource{cfg: cfg}
+	s := &graphSource{cfg: cfg}
+	s.current = s.build(nil)
+	return s
+}
+
+// last returns the graph as last read, without reading it again.
+func (s *graphSource) last() graph {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
 }
 
 // get returns the graph, refreshing the edges from metrics when they are
@@ -53,6 +75,28 @@ func (s *graphSource) get(ctx context.Context, q enrich.Querier, now time.Time) 
 	if !s.readAt.IsZero() && now.Sub(s.readAt) < time.Duration(s.cfg.Refresh) {
 		return s.current, nil
 	}
+	var observed model.Vector
+	if m := s.cfg.FromMetrics; m != nil {
+		v, err := q.Query(ctx, m.Query, now)
+		if err != nil {
+			if s.readAt.IsZero() {
+				return graph{}, fmt.Errorf("topology from metrics: %w", err)
+			}
+			return s.current, nil
+		}
+		vec, ok := v.(model.Vector)
+		if !ok {
+			return graph{}, fmt.Errorf("topology from metrics: the query returned a %s, not an instant vector", v.Type())
+		}
+		observed = vec
+	}
+	s.current, s.readAt = s.build(observed), now
+	return s.current, nil
+}
+
+// build makes the graph of the static edges and of the edges the
+// from_metrics query observed.
+func (s *graphSource) build(observed model.Vector) graph {
 	edges := map[string]map[string]bool{}
 	add := func(client, server string) {
 		if client == "" || server == "" || client == server {
@@ -69,18 +113,7 @@ func (s *graphSource) get(ctx context.Context, q enrich.Querier, now time.Time) 
 		}
 	}
 	if m := s.cfg.FromMetrics; m != nil {
-		v, err := q.Query(ctx, m.Query, now)
-		if err != nil {
-			if s.readAt.IsZero() {
-				return graph{}, fmt.Errorf("topology from metrics: %w", err)
-			}
-			return s.current, nil
-		}
-		vec, ok := v.(model.Vector)
-		if !ok {
-			return graph{}, fmt.Errorf("topology from metrics: the query returned a %s, not an instant vector", v.Type())
-		}
-		for _, smp := range vec {
+		for _, smp := range observed {
 			add(string(smp.Metric[model.LabelName(m.ClientLabel)]), string(smp.Metric[model.LabelName(m.ServerLabel)]))
 		}
 	}
@@ -100,6 +133,5 @@ func (s *graphSource) get(ctx context.Context, q enrich.Querier, now time.Time) 
 		}
 		slices.Sort(g.entries)
 	}
-	s.current, s.readAt = g, now
-	return g, nil
+	return g
 }

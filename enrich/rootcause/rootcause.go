@@ -153,6 +153,13 @@ func (e *Enricher) analyse(ctx context.Context, in enrich.Input, floor float64) 
 	return a, nil
 }
 
+// Adjacent returns the services next to service in the dependency graph
+// as last read (the static one before the first read): those it calls
+// and those that call it. Triage joins alerts on them into one incident.
+func (e *Enricher) Adjacent(service string) []string {
+	return e.graph.last().adjacent(service)
+}
+
 // involved returns the alert's service, its incident's, and their
 // dependencies, breadth first, at most max_services of them.
 func (e *Enricher) involved(g graph, service string, incident []string) []string {

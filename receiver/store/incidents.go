@@ -44,6 +44,10 @@ type Join struct {
 	// Services: firing alerts join an open incident with a firing alert on
 	// one of these services at or after Since.
 	Services []string
+	// Adjacent: failing that, firing alerts join an open incident with a
+	// firing alert at or after Since on one of these, the services next
+	// to theirs in the dependency graph.
+	Adjacent []string
 	Since    time.Time
 	// Grace is how long an incident whose alerts all resolved stays open
 	// (see ResolveQuiet); zero resolves it at once.
@@ -154,11 +158,20 @@ func anys[T any](in []T) []any {
 	return out
 }
 
+// onServicesSQL selects the first open incident with a firing alert at
+// or after a time (the first argument) on one of n services (the others).
+func onServicesSQL(n int) string {
+	return `SELECT id FROM incidents
+	 WHERE resolved_at IS NULL AND last_firing_at >= ?
+	   AND EXISTS (SELECT 1 FROM json_each(incidents.services) WHERE value IN (` + placeholders(n) + `))
+	 ORDER BY opened_at LIMIT 1`
+}
+
 // JoinIncident finds or opens the incident of a notification's alerts and
 // records them on it, in one transaction. The alerts join, in this order:
 // the open incident that has one of them already; for firing alerts, the
 // open incident with the same aggregation key, or one with a recent firing
-// alert on one of the services; for resolutions only, the latest incident
+// alert on one of the services, or on one adjacent to them; for resolutions only, the latest incident
 // that has one of them; else a new incident. Ids read inc-YYYY-MM-DD-NNNN,
 // numbered per UTC day.
 func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
@@ -187,12 +200,8 @@ func (s *Store) JoinIncident(ctx context.Context, j Join) (Joined, error) {
 		{id == "" && firing && j.AggKey != "",
 			`SELECT id FROM incidents WHERE resolved_at IS NULL AND agg_key = ? ORDER BY opened_at LIMIT 1`,
 			[]any{j.AggKey}},
-		{id == "" && firing && len(j.Services) > 0,
-			`SELECT id FROM incidents
-			 WHERE resolved_at IS NULL AND last_firing_at >= ?
-			   AND EXISTS (SELECT 1 FROM json_each(incidents.services) WHERE value IN (` + placeholders(len(j.Services)) + `))
-			 ORDER BY opened_at LIMIT 1`,
-			append([]any{j.Since.UnixMilli()}, anys(j.Services)...)},
+		{id == "" && firing && len(j.Services) > 0, onServicesSQL(len(j.Services)), append([]any{j.Since.UnixMilli()}, anys(j.Services)...)},
+		{id == "" && firing && len(j.Adjacent) > 0, onServicesSQL(len(j.Adjacent)), append([]any{j.Since.UnixMilli()}, anys(j.Adjacent)...)},
 		{id == "" && !firing,
 			`SELECT i.id FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
 			 WHERE a.fingerprint IN (` + placeholders(len(fps)) + `) ORDER BY i.opened_at DESC LIMIT 1`,
