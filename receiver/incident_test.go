@@ -161,3 +161,31 @@ func TestSummaryNamesTheOriginFirst(t *testing.T) {
 		})
 	}
 }
+
+// adjacency is a dependency graph for tests: service → adjacent services.
+type adjacency map[string][]string
+
+func (a adjacency) Adjacent(service string) []string { return a[service] }
+
+// Alerts on services next to each other in the dependency graph make one
+// incident; an alert on a service not next to them makes its own.
+func TestAlertsOnAdjacentServicesJoinOneIncident(t *testing.T) {
+	tr := newTestReceiver(t, sinkConfig("http://127.0.0.1:1/", ""))
+	st := *tr.state.Load()
+	st.topology = adjacency{"payment": {"checkout", "postgres"}, "checkout": {"payment"}, "postgres": {"payment"}}
+	tr.state.Store(&st)
+	ctx := context.Background()
+	fire := func(name, service string, at time.Time) string {
+		t.Helper()
+		a := amAlert(map[string]string{"alertname": name, "service": service, "severity": "critical"}, at, time.Time{})
+		res, err := tr.Replay(ctx, amNotification(t, "team", map[string]string{"alertname": name, "service": service}, a), at)
+		require.NoError(t, err)
+		return res.Incident
+	}
+	db := fire("SlowQueries", "postgres", minute(0))
+	require.Equal(t, db, fire("HighLatency", "payment", minute(1)), "payment calls postgres")
+	require.NotEqual(t, db, fire("DiskFull", "search", minute(2)), "search is not next to them")
+	rec, err := tr.store.IncidentByID(ctx, db)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"postgres", "payment"}, rec.Services)
+}
