@@ -20,7 +20,7 @@ ALERTMANAGER_VERSION := v0.28.1
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test unit e2e fuzz bench load deps lint clean eval
+.PHONY: all build run test unit e2e fuzz bench load deps lint clean eval rules
 
 all: build
 
@@ -32,18 +32,25 @@ run: build ## run augur with examples/augur.yml and the demo sink
 	$(GO) build -o $(BIN)/demo-sink ./examples/sink
 	$(BIN)/demo-sink & sink=$$!; trap 'kill $$sink' EXIT INT TERM; ./augur --config.file=examples/augur.yml
 
-test: deps unit eval fuzz e2e ## everything: unit, evaluation on real data, bounded fuzzing, end to end
+test: deps unit eval rules fuzz e2e ## everything: unit, evaluation on real data, generated rules through promtool, bounded fuzzing, end to end
 
-unit: ## unit tests with the race detector
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
+unit: deps ## unit tests with the race detector
+	AUGUR_BIN_DIR=$(BIN) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 eval: ## the analytics on real data (../shared/data), without the race detector, which makes them too slow
 	$(GO) test -count=1 -v -run . ./enrich/forecast/eval/
+
+rules: deps ## augur rules generate on every example spec, then promtool check rules and test rules on the output
+	$(GO) build -o $(BIN)/augur-rules ./cmd/augur
+	rm -rf $(BIN)/rules-out
+	$(BIN)/augur-rules rules generate --out=$(BIN)/rules-out $(addprefix --slo.file=,$(wildcard examples/slos/*.yml)) --watch.file=examples/rules/watches.yml
+	$(BIN)/augur-rules rules test $(BIN)/rules-out --promtool=$(BIN)/promtool
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./receiver
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./config
 	$(GO) test -run='^$$' -fuzz='^FuzzSplit$$' -fuzztime=$(FUZZTIME) ./enrich/expr
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules/slo
 
 e2e: deps ## end-to-end tests against the real Prometheus and Alertmanager
 	AUGUR_BIN_DIR=$(BIN) $(GO) test -count=1 -v -timeout=20m ./e2e

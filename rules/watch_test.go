@@ -11,7 +11,7 @@ import (
 
 func readSpecs(t *testing.T) Specs {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "watches.yml"))
+	data, err := os.ReadFile(filepath.Join("..", "examples", "rules", "watches.yml"))
 	require.NoError(t, err)
 	specs, err := ParseSpecs("watches.yml", data)
 	require.NoError(t, err)

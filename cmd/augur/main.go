@@ -44,7 +44,19 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		sloCmd     = app.Command("slo", "Work with SLOs.")
 		sloStat    = sloCmd.Command("status", "Print each SLO's burn rate per window, budget left, time to exhaustion and the alert tiers that would fire, from Prometheus now.")
 		sloOpts    sloStatusOptions
+		rulesCmd   = app.Command("rules", "Generate and test Prometheus rule files.")
+		rulesGen   = rulesCmd.Command("generate", "Write SLO burn-rate rules (with promtool unit tests), predictive and seasonal-baseline rules.")
+		genOpts    rulesGenerateOptions
+		rulesTst   = rulesCmd.Command("test", "Run promtool check rules and promtool test rules on a directory of generated files.")
+		testDir    = rulesTst.Arg("dir", "Directory written by augur rules generate.").Required().String()
+		promtool   = rulesTst.Flag("promtool", "promtool binary.").Default("promtool").String()
 	)
+	rulesGen.Flag("slo.file", "SLO spec file: Sloth prometheus/v1, OpenSLO v1 or augur's short form (repeatable).").StringsVar(&genOpts.sloFiles)
+	rulesGen.Flag("watch.file", "Watch spec file with watches: (predictive rules) and baselines: (seasonal-baseline rules) (repeatable).").StringsVar(&genOpts.watchFiles)
+	rulesGen.Flag("out", "Output directory.").Required().StringVar(&genOpts.out)
+	rulesGen.Flag("format", "rules (Prometheus rule files) or prometheusrule (prometheus-operator resources).").Default("rules").StringVar(&genOpts.format)
+	rulesGen.Flag("naming", "Names of the SLO rules and labels: sloth (compatible with Sloth's dashboards) or augur.").Default("sloth").StringVar(&genOpts.naming)
+	rulesGen.Flag("interval", "Evaluation interval of the generated groups (default: Prometheus's, unset).").DurationVar(&genOpts.interval)
 	sloStat.Flag("config.file", "augur configuration file with the SLOs (default ./augur.yml, else the built-in example config).").
 		Default("augur.yml").IsSetByUser(&sloOpts.configNamed).StringVar(&sloOpts.configFile)
 	sloStat.Flag("output", "table or json.").Default("table").StringVar(&sloOpts.output)
@@ -80,6 +92,10 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(*checkF, stdout, stderr)
 	case replayCmd.FullCommand():
 		return replay(*replayF, replayCfg, replaySet, stdout, stderr)
+	case rulesGen.FullCommand():
+		return rulesGenerate(genOpts, stdout, stderr)
+	case rulesTst.FullCommand():
+		return rulesTest(*testDir, *promtool, stdout, stderr)
 	case sloStat.FullCommand():
 		return sloStatus(sloOpts, stdout, stderr)
 	case resolveCmd.FullCommand():
