@@ -259,8 +259,14 @@ receivers:
 	return p, url
 }
 
-// postAlerts sends firing alerts to Alertmanager's API, as Prometheus would.
+// postAlerts sends firing alerts on service e2e to Alertmanager's API, as
+// Prometheus would.
 func postAlerts(ctx context.Context, amURL string, names ...string) error {
+	return postAlertsOn(ctx, amURL, "e2e", names...)
+}
+
+// postAlertsOn sends firing alerts on a service to Alertmanager's API.
+func postAlertsOn(ctx context.Context, amURL, service string, names ...string) error {
 	type postable struct {
 		Labels      map[string]string `json:"labels"`
 		Annotations map[string]string `json:"annotations"`
@@ -269,7 +275,7 @@ func postAlerts(ctx context.Context, amURL string, names ...string) error {
 	alerts := make([]postable, len(names))
 	for i, n := range names {
 		alerts[i] = postable{
-			Labels:      map[string]string{"alertname": n, "service": "e2e", "severity": "page"},
+			Labels:      map[string]string{"alertname": n, "service": service, "severity": "page"},
 			Annotations: map[string]string{"summary": "e2e alert " + n},
 			StartsAt:    time.Now(),
 		}
