@@ -127,9 +127,10 @@ type Change struct {
 
 // Topology is where in the dependency graph an incident started: the
 // Origin service, the Path from it to the alert's service, the Affected
-// services (those depending on the origin, transitively, that are
-// anomalous), their count as BlastRadius, and UserImpact (none, partial,
-// major, complete) by how many entry services are affected.
+// services (the origin and the services depending on it, transitively,
+// that were not seen healthy), their count as BlastRadius, and UserImpact
+// (none, partial, major, complete) by how many entry services are
+// affected.
 type Topology struct {
 	Origin      string   `json:"origin"`
 	Path        []string `json:"path"`

@@ -31,6 +31,7 @@ import (
 	"github.com/augur-sre/augur/enrich"
 	"github.com/augur-sre/augur/enrich/rootcause/cause"
 	"github.com/augur-sre/augur/enrich/rootcause/signature"
+	"github.com/augur-sre/augur/enrich/topology"
 )
 
 // Text annotations the enricher adds.
@@ -54,6 +55,7 @@ type Enricher struct {
 	sources      []config.ChangeSource
 	changes      ChangeSource
 	graph        *graphSource
+	entries      []string
 	now          func() time.Time
 }
 
@@ -75,6 +77,7 @@ func New(cfg *config.Config, changes ChangeSource, now func() time.Time) (*Enric
 		sources:      cfg.Changes.Prometheus,
 		changes:      changes,
 		graph:        newGraphSource(cfg.Topology),
+		entries:      cfg.Topology.EntryServices,
 		now:          now,
 	}, nil
 }
@@ -97,7 +100,7 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 		}
 		if a.topology != nil {
 			out.Topology = a.topology
-			out.SetLine(AnnotationTopology, topologyLine(*a.topology))
+			out.SetLine(AnnotationTopology, a.topologyLine)
 		}
 	}, nil
 }
@@ -106,9 +109,10 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 type analysis struct {
 	// hypotheses are the causes at or above the floor, best first.
 	hypotheses []cause.Hypothesis
-	// topology is where the incident started; nil when no service is
-	// anomalous.
-	topology *enrich.Topology
+	// topology is where the incident started, and its line; nil when no
+	// service is anomalous.
+	topology     *enrich.Topology
+	topologyLine string
 	// signature is the pattern of each signal of the alert's service.
 	signature map[string]string
 }
@@ -141,8 +145,9 @@ func (e *Enricher) analyse(ctx context.Context, in enrich.Input, floor float64) 
 	if err != nil {
 		return analysis{}, err
 	}
-	a := analysis{topology: locate(g, obs, service), signature: map[string]string{}}
-	rank := cause.Input{Observations: observations(obs), Changes: changes, Dependencies: g.dependencies(services)}
+	a := analysis{signature: map[string]string{}}
+	a.topology, a.topologyLine = locate(g, obs, service, e.entries)
+	rank := cause.Input{Observations: observations(obs), Changes: changes, Dependencies: dependencies(g, services)}
 	if a.topology != nil {
 		rank.Origin = a.topology.Origin
 	}
@@ -157,12 +162,12 @@ func (e *Enricher) analyse(ctx context.Context, in enrich.Input, floor float64) 
 // as last read (the static one before the first read): those it calls
 // and those that call it. Triage joins alerts on them into one incident.
 func (e *Enricher) Adjacent(service string) []string {
-	return e.graph.last().adjacent(service)
+	return adjacent(e.graph.last(), service)
 }
 
 // involved returns the alert's service, its incident's, and their
 // dependencies, breadth first, at most max_services of them.
-func (e *Enricher) involved(g graph, service string, incident []string) []string {
+func (e *Enricher) involved(g *topology.Graph, service string, incident []string) []string {
 	out := []string{service}
 	seen := map[string]bool{service: true}
 	queue := append([]string{service}, incident...)
@@ -173,7 +178,7 @@ func (e *Enricher) involved(g graph, service string, incident []string) []string
 			seen[s] = true
 			out = append(out, s)
 		}
-		for _, d := range g.deps[s] {
+		for _, d := range g.Dependencies(s) {
 			if !seen[d] {
 				queue = append(queue, d)
 			}

@@ -1,42 +1,35 @@
 package rootcause
 
 import (
-	"fmt"
-	"strings"
-	"time"
-
 	"github.com/augur-sre/augur/enrich"
 	"github.com/augur-sre/augur/enrich/rootcause/signature"
+	"github.com/augur-sre/augur/enrich/topology"
 )
 
-// PROVISIONAL: replaced by package topology.
-func locate(g graph, obs map[string]map[string]signature.Signature, alert string) *enrich.Topology {
-	onset := map[string]time.Time{}
+// locate places an incident in the dependency graph: the services whose
+// signals were read are anomalous when one of their signals changed, as
+// of the earliest change, as strong as the strongest; the others are
+// unknown. It returns the enrichment's topology part and its line, or
+// nil when no service in the alert's reach is anomalous.
+func locate(g *topology.Graph, obs map[string]map[string]signature.Signature, alert string, entries []string) (*enrich.Topology, string) {
+	states := make(map[string]topology.State, len(obs))
 	for svc, sigs := range obs {
+		var st topology.State
 		for _, s := range sigs {
-			if s.Pattern != signature.Stable && (onset[svc].IsZero() || s.Onset.Before(onset[svc])) {
-				onset[svc] = s.Onset
+			if s.Pattern == signature.Stable {
+				continue
 			}
-		}
-	}
-	var origin string
-	for svc, t := range onset {
-		healthy := true
-		for _, d := range g.deps[svc] {
-			if !onset[d].IsZero() {
-				healthy = false
+			if !st.Anomalous || s.Onset.Before(st.Onset) {
+				st.Onset = s.Onset
 			}
+			st.Anomalous = true
+			st.Score = max(st.Score, s.Score)
 		}
-		if healthy && (origin == "" || t.Before(onset[origin]) || (t.Equal(onset[origin]) && svc < origin)) {
-			origin = svc
-		}
+		states[svc] = st
 	}
-	if origin == "" {
-		return nil
+	r := topology.Analyze(g, states, topology.Options{Alerting: []string{alert}, Entries: entries})
+	if r.Origin == "" {
+		return nil, ""
 	}
-	return &enrich.Topology{Origin: origin, Path: []string{origin}, Affected: []string{origin}, BlastRadius: 1, UserImpact: "none"}
-}
-
-func topologyLine(t enrich.Topology) string {
-	return fmt.Sprintf("origin %s; blast radius %d services; user impact %s", strings.Join(t.Path, " → "), t.BlastRadius, t.UserImpact)
+	return &enrich.Topology{Origin: r.Origin, Path: r.Path, Affected: r.Affected, BlastRadius: r.BlastRadius, UserImpact: string(r.Impact)}, r.Summary()
 }

@@ -78,7 +78,7 @@ type Calibration struct {
 // suite (seed 1, 420 incidents; TestCalibration in package rootcause
 // refits them and checks these on other incidents).
 func DefaultCalibration() Calibration {
-	return Calibration{FitWeight: 4.43, MarginWeight: 8.79, Bias: -4.04}
+	return Calibration{FitWeight: 4.35, MarginWeight: 8.76, Bias: -3.98}
 }
 
 // Confidence applies the calibration to a cause's fit, coverage and margin.
