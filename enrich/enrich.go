@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -252,7 +253,15 @@ type Input struct {
 	// Services the services it spans.
 	Incident string
 	Services []string
-	Querier  Querier
+	// Alertnames, Priority and OpenedAt are the incident's alert names
+	// so far, its priority and when it opened.
+	Alertnames []string
+	Priority   string
+	OpenedAt   time.Time
+	Querier    Querier
+	// Prior is, for a Follower, what the other enrichers made of the
+	// alert; nil for the others.
+	Prior *Enrichment
 }
 
 // RuleSource is what a Querier may also do: find the expression of the
@@ -297,9 +306,20 @@ type Enricher interface {
 	Enrich(ctx context.Context, in Input) (Apply, error)
 }
 
-// Orchestrator runs enrichers under a deadline.
+// Follower is an Enricher that works from the parts the other enrichers
+// made for the same alert, in Input.Prior: the orchestrator runs it once
+// they are all done, under the same deadline.
+type Follower interface {
+	Enricher
+	// FollowsOthers marks the enricher as a follower.
+	FollowsOthers()
+}
+
+// Orchestrator runs enrichers under a deadline: first all but the
+// followers, in parallel, then the followers, in parallel.
 type Orchestrator struct {
 	enrichers []Enricher
+	followers []Enricher
 	deadline  time.Duration
 	logger    *slog.Logger
 	metrics   *Metrics
@@ -337,8 +357,17 @@ func NewOrchestrator(enrichers []Enricher, deadline time.Duration, m *Metrics, l
 			m.skipped.WithLabelValues(e.Name(), r)
 		}
 	}
+	var first, followers []Enricher
+	for _, e := range enrichers {
+		if _, ok := e.(Follower); ok {
+			followers = append(followers, e)
+		} else {
+			first = append(first, e)
+		}
+	}
 	return &Orchestrator{
-		enrichers: enrichers,
+		enrichers: first,
+		followers: followers,
 		deadline:  deadline,
 		logger:    logger,
 		metrics:   m,
@@ -360,7 +389,7 @@ func (o *Orchestrator) Enrich(ctx context.Context, base Input, group []model.Ale
 	for i := range out {
 		out[i] = Enrichment{Version: SchemaVersion, IncidentID: base.Incident}
 	}
-	if len(o.enrichers) == 0 {
+	if len(o.enrichers)+len(o.followers) == 0 {
 		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.deadline)
@@ -369,21 +398,32 @@ func (o *Orchestrator) Enrich(ctx context.Context, base Input, group []model.Ale
 	// Enrichers still running at the deadline append to results later;
 	// nothing reads it by then.
 	results := make([][]outcome, len(group))
-	var wg sync.WaitGroup
 	var mu sync.Mutex
+	record := func(i int, r outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		results[i] = append(results[i], r)
+	}
+	var wg sync.WaitGroup
 	for i, a := range group {
 		in := base
 		in.Alert, in.Group = a, group
-		for _, e := range o.enrichers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res := o.run(ctx, e, in)
-				mu.Lock()
-				results[i] = append(results[i], res)
-				mu.Unlock()
-			}()
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first := o.stage(ctx, o.enrichers, in, func(r outcome) { record(i, r) })
+			if len(o.followers) == 0 || ctx.Err() != nil {
+				return
+			}
+			prior := Enrichment{Version: SchemaVersion, IncidentID: base.Incident}
+			for _, r := range first {
+				if r.err == nil && r.apply != nil {
+					r.apply(&prior)
+				}
+			}
+			in.Prior = &prior
+			o.stage(ctx, o.followers, in, func(r outcome) { record(i, r) })
+		}()
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -409,7 +449,7 @@ func (o *Orchestrator) Enrich(ctx context.Context, base Input, group []model.Ale
 				r.apply(&out[i])
 			}
 		}
-		for _, e := range o.enrichers {
+		for _, e := range slices.Concat(o.enrichers, o.followers) {
 			if !finished[e.Name()] {
 				o.skip(&out[i], e.Name(), "deadline", fmt.Sprintf("not done within the %s deadline", o.deadline))
 			}
@@ -418,7 +458,23 @@ func (o *Orchestrator) Enrich(ctx context.Context, base Input, group []model.Ale
 	return out
 }
 
-// run runs one enricher, turning a panic into an error.
+// stage runs enrichers in parallel on one input, records each outcome
+// as it comes, and returns them all once every one has returned.
+func (o *Orchestrator) stage(ctx context.Context, es []Enricher, in Input, record func(outcome)) []outcome {
+	outs := make([]outcome, len(es))
+	var wg sync.WaitGroup
+	for j, e := range es {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[j] = o.run(ctx, e, in)
+			record(outs[j])
+		}()
+	}
+	wg.Wait()
+	return outs
+}
+
 func (o *Orchestrator) run(ctx context.Context, e Enricher, in Input) (res outcome) {
 	start := time.Now()
 	res.enricher = e.Name()

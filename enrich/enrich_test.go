@@ -104,3 +104,39 @@ func TestOrchestratorPassesInput(t *testing.T) {
 	require.Equal(t, group[0], seen[0].Alert)
 	require.Equal(t, group, seen[0].Group)
 }
+
+// follower is a fakeEnricher that runs after the others.
+type follower struct{ fakeEnricher }
+
+func (follower) FollowsOthers() {}
+
+func TestFollowersSeeTheOthersParts(t *testing.T) {
+	cause := fakeEnricher{name: "rootcause", do: func(_ context.Context, in Input) (Apply, error) {
+		c := "cause of " + string(in.Alert.Labels["alertname"])
+		return func(e *Enrichment) { e.RootCauses = []RootCause{{Cause: c}} }, nil
+	}}
+	failing := fakeEnricher{name: "failing", do: func(context.Context, Input) (Apply, error) { return nil, errors.New("no") }}
+	var seen []string
+	reads := follower{fakeEnricher{name: "runbook", do: func(_ context.Context, in Input) (Apply, error) {
+		require.NotNil(t, in.Prior)
+		require.Len(t, in.Prior.RootCauses, 1)
+		c := in.Prior.RootCauses[0].Cause
+		return func(e *Enrichment) { seen = append(seen, c) }, nil
+	}}}
+	o := NewOrchestrator([]Enricher{reads, cause, failing}, time.Second, NewMetrics(nil), slog.New(slog.DiscardHandler))
+	out := o.Enrich(context.Background(), Input{Incident: "inc-1"}, alerts("A", "B"))
+	require.ElementsMatch(t, []string{"cause of A", "cause of B"}, seen)
+	require.Equal(t, "cause of A", out[0].RootCauses[0].Cause)
+	require.Equal(t, map[string]string{"failing": "no"}, out[0].Skipped)
+
+	// A first stage cut off by the deadline leaves no time for the
+	// followers: they are skipped, and the alert goes out on time.
+	slow := fakeEnricher{name: "slow", do: func(ctx context.Context, _ Input) (Apply, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	o = NewOrchestrator([]Enricher{reads, slow}, 20*time.Millisecond, NewMetrics(nil), slog.New(slog.DiscardHandler))
+	out = o.Enrich(context.Background(), Input{}, alerts("A"))
+	require.Contains(t, out[0].Skipped["slow"], "deadline")
+	require.Contains(t, out[0].Skipped["runbook"], "deadline")
+}
