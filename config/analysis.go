@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/augur-sre/augur/enrich/expr"
+	"github.com/augur-sre/augur/enrich/history"
 	"github.com/augur-sre/augur/enrich/rootcause/cause"
 	"github.com/augur-sre/augur/rules/slo"
 )
@@ -298,4 +299,42 @@ func loadSLOs(inline []slo.SLO, globs []string, dir string) ([]slo.SLO, error) {
 		seen[id] = true
 	}
 	return out, nil
+}
+
+// HistoryConfig configures the history enricher: similar past incidents
+// (at least Threshold similar, at most TopK, by Weights) and the actions
+// that worked in them. TimeZone (an IANA name, default UTC) is where the
+// time-of-day classes of a fingerprint (business hours, evening, night,
+// weekend) are read.
+type HistoryConfig struct {
+	Enabled  bool            `yaml:"enabled"`
+	Options  history.Options `yaml:",inline"`
+	TimeZone string          `yaml:"time_zone,omitempty"`
+	// Location is TimeZone loaded.
+	Location *time.Location `yaml:"-"`
+}
+
+// DefaultHistoryConfig returns the default enrich.history section.
+func DefaultHistoryConfig() HistoryConfig {
+	return HistoryConfig{Enabled: true, Options: history.DefaultOptions(), Location: time.UTC}
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *HistoryConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultHistoryConfig()
+	type plain HistoryConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if err := c.Options.Validate(); err != nil {
+		return fmt.Errorf("enrich.history: %w", err)
+	}
+	if c.TimeZone != "" {
+		loc, err := time.LoadLocation(c.TimeZone)
+		if err != nil {
+			return fmt.Errorf("enrich.history.time_zone: %w", err)
+		}
+		c.Location = loc
+	}
+	return nil
 }

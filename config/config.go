@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/augur-sre/augur/enrich/runbook"
 	"github.com/augur-sre/augur/rules/slo"
 )
 
@@ -59,6 +60,10 @@ type Config struct {
 	// SLOs are those of slos: and of the files of slo_files:, in that
 	// order.
 	SLOs []slo.SLO
+
+	// Runbooks are the read-only diagnostic steps, by cause and by
+	// alert name.
+	Runbooks runbook.Config
 }
 
 // Receiver returns the receiver with the given name.
@@ -92,6 +97,7 @@ type document struct {
 	Changes      *ChangesConfig      `yaml:"changes"`
 	SLOs         []slo.SLO           `yaml:"slos"`
 	SLOFiles     []string            `yaml:"slo_files"`
+	Runbooks     *runbook.Config     `yaml:"runbooks"`
 	// ServiceLabel is a plain value: absent or empty means the default.
 	ServiceLabel string `yaml:"service_label"`
 }
@@ -479,6 +485,7 @@ type EnrichConfig struct {
 	Baseline  BaselineConfig  `yaml:"-"`
 	RootCause RootCauseConfig `yaml:"-"`
 	SLO       SLOConfig       `yaml:"-"`
+	History   HistoryConfig   `yaml:"-"`
 }
 
 // BaselineConfig configures the baseline enricher: the alert's series is
@@ -554,6 +561,7 @@ var DefaultEnrichConfig = EnrichConfig{
 	},
 	RootCause: DefaultRootCauseConfig,
 	SLO:       DefaultSLOConfig,
+	History:   DefaultHistoryConfig(),
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
@@ -568,6 +576,7 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 		Baseline  *BaselineConfig  `yaml:"baseline"`
 		RootCause *RootCauseConfig `yaml:"rootcause"`
 		SLO       *SLOConfig       `yaml:"slo"`
+		History   *HistoryConfig   `yaml:"history"`
 	}{plain: plain(*c)}
 	if err := unmarshal(&raw); err != nil {
 		return inSection("enrich", err)
@@ -577,6 +586,7 @@ func (c *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	c.Baseline = orDefault(raw.Baseline, DefaultEnrichConfig.Baseline)
 	c.RootCause = orDefault(raw.RootCause, DefaultRootCauseConfig)
 	c.SLO = orDefault(raw.SLO, DefaultSLOConfig)
+	c.History = orDefault(raw.History, DefaultHistoryConfig())
 	f := c.Forecast
 	switch {
 	case c.Deadline <= 0:
@@ -795,7 +805,9 @@ func Load(content []byte, dir string) (*Config, error) {
 		Storage:      orDefault(doc.Storage, DefaultStorageConfig),
 		Topology:     orDefault(doc.Topology, DefaultTopologyConfig),
 		Changes:      orDefault(doc.Changes, ChangesConfig{}),
+		Runbooks:     orDefault(doc.Runbooks, runbook.DefaultConfig()),
 	}
+	cfg.Runbooks.SetDirectory(dir)
 	signals, err := loadSignals(doc.Signals)
 	if err != nil {
 		return nil, err

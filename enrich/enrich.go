@@ -56,6 +56,17 @@ type Enrichment struct {
 	// SLO is the slo enricher's part: the burn of each SLO covering
 	// the alert.
 	SLO []SLO `json:"slo,omitempty"`
+	// SimilarIncidents and SuggestedActions are the history enricher's
+	// part: past incidents like this one, with what resolved them, and
+	// the actions that worked in them, best first.
+	SimilarIncidents []SimilarIncident `json:"similar_incidents,omitempty"`
+	SuggestedActions []string          `json:"suggested_actions,omitempty"`
+	// Diagnostics are the runbook enricher's part: the results of the
+	// read-only diagnostic steps done in time.
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	// Fingerprint is the incident's fingerprint as of this alert, which
+	// the history enricher computed (JSON), for the store.
+	Fingerprint []byte `json:"-"`
 	// Skipped maps an enricher's name to why its part is missing.
 	Skipped map[string]string `json:"skipped,omitempty"`
 	// Lines are the text annotations enrichers add, by annotation name
@@ -151,6 +162,25 @@ type SLO struct {
 	BudgetRemaining         *float64           `json:"budget_remaining,omitempty"`
 	TimeToExhaustionSeconds *float64           `json:"time_to_exhaustion_seconds,omitempty"`
 	Severity                string             `json:"severity"`
+}
+
+// SimilarIncident is a past incident like the alert's, and what
+// resolved it.
+type SimilarIncident struct {
+	ID                   string   `json:"id"`
+	Similarity           float64  `json:"similarity"`
+	ResolutionType       string   `json:"resolution_type,omitempty"`
+	EffectiveActions     []string `json:"effective_actions,omitempty"`
+	IneffectiveActions   []string `json:"ineffective_actions,omitempty"`
+	TimeToResolveSeconds float64  `json:"time_to_resolve_seconds"`
+}
+
+// Diagnostic is the result of one read-only diagnostic step.
+type Diagnostic struct {
+	Step   string `json:"step"`
+	OK     bool   `json:"ok"`
+	Output string `json:"output"`
+	Error  string `json:"error"`
 }
 
 // Grid lays samples on a grid of step from the first one, missing ones

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/augur-sre/augur/config"
+	"github.com/augur-sre/augur/enrich"
 	"github.com/augur-sre/augur/receiver/store"
 )
 
@@ -236,10 +237,24 @@ type incidentSummary struct {
 // incident is the JSON of GET /api/v1/incidents/{id}.
 type incident struct {
 	incidentHeader
-	Resolution    *resolution     `json:"resolution,omitempty"`
-	AlertList     []incidentAlert `json:"alert_list"`
-	Timeline      []event         `json:"timeline"`
-	Notifications []notification  `json:"notifications"`
+	Resolution *resolution `json:"resolution,omitempty"`
+	// Fingerprint is what similar incidents are found by; Similar and
+	// SuggestedActions are those of its latest notification that had
+	// any; Diagnostics, the results of diagnostic steps that finished
+	// after their notification went out.
+	Fingerprint      json.RawMessage          `json:"fingerprint,omitempty"`
+	SimilarIncidents []enrich.SimilarIncident `json:"similar_incidents,omitempty"`
+	SuggestedActions []string                 `json:"suggested_actions,omitempty"`
+	Diagnostics      []diagnostic             `json:"diagnostics,omitempty"`
+	AlertList        []incidentAlert          `json:"alert_list"`
+	Timeline         []event                  `json:"timeline"`
+	Notifications    []notification           `json:"notifications"`
+}
+
+// diagnostic is a diagnostic result that came after its notification.
+type diagnostic struct {
+	enrich.Diagnostic
+	At time.Time `json:"at"`
 }
 
 type incidentAlert struct {
@@ -372,6 +387,10 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 		}
 		out.AlertList = append(out.AlertList, ia)
 	}
+	out.Fingerprint = rec.Fingerprint
+	for _, d := range rec.Diagnostics {
+		out.Diagnostics = append(out.Diagnostics, diagnostic{Diagnostic: enrich.Diagnostic{Step: d.Step, OK: d.OK, Output: d.Output, Error: d.Error}, At: d.At.UTC()})
+	}
 	for _, n := range rec.Notifications {
 		msg, err := enrichedMessage(n.Enriched)
 		if err != nil {
@@ -385,6 +404,12 @@ func (r *Receiver) handleIncident(w http.ResponseWriter, req *http.Request) {
 			})
 		}
 		out.Notifications = append(out.Notifications, on)
+		for _, a := range msg.Alerts {
+			var e enrich.Enrichment
+			if json.Unmarshal([]byte(a.Annotations[AnnotationEnrichment]), &e) == nil && len(e.SimilarIncidents) > 0 {
+				out.SimilarIncidents, out.SuggestedActions = e.SimilarIncidents, e.SuggestedActions
+			}
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -213,12 +213,18 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	var names []string
 	if decision == triage.Forward {
 		results := st.orchestrator.Enrich(ctx, enrich.Input{
-			Receiver: n.Receiver,
-			GroupKey: n.GroupKey,
-			Incident: joined.ID,
-			Services: joined.Services,
-			Querier:  st.querier,
+			Receiver:   n.Receiver,
+			GroupKey:   n.GroupKey,
+			Incident:   joined.ID,
+			Services:   joined.Services,
+			Alertnames: joined.Names,
+			Priority:   joined.Priority,
+			OpenedAt:   joined.OpenedAt,
+			Querier:    st.querier,
 		}, group)
+		if err := r.saveFingerprint(ctx, joined.ID, results); err != nil {
+			return Triaged{}, err
+		}
 		material := make([]string, len(group))
 		for i := range msg.Alerts {
 			scores[i] = rescore(st, group[i], scores[i], results[i])

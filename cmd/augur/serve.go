@@ -27,7 +27,9 @@ import (
 	"github.com/augur-sre/augur/enrich/baseline"
 	"github.com/augur-sre/augur/enrich/forecast"
 	"github.com/augur-sre/augur/enrich/forecast/watcher"
+	"github.com/augur-sre/augur/enrich/history"
 	"github.com/augur-sre/augur/enrich/rootcause"
+	"github.com/augur-sre/augur/enrich/runbook"
 	"github.com/augur-sre/augur/enrich/slo"
 	"github.com/augur-sre/augur/examples"
 	"github.com/augur-sre/augur/querier"
@@ -306,6 +308,20 @@ func applyConfig(rcv *receiver.Receiver, cfg *config.Config, m *enrich.Metrics, 
 			return nil, err
 		}
 		enrichers = append(enrichers, se)
+	}
+	if cfg.Enrich.History.Enabled {
+		he, err := history.NewEnricher(cfg.Enrich.History.Options, rcv, cfg.Enrich.History.Location, now)
+		if err != nil {
+			return nil, err
+		}
+		enrichers = append(enrichers, he)
+	}
+	if len(cfg.Runbooks.ByAlertname)+len(cfg.Runbooks.ByCause) > 0 {
+		rb, err := runbook.New(cfg.Runbooks, runbook.Options{Followup: rcv.RecordDiagnostics, Now: now})
+		if err != nil {
+			return nil, err
+		}
+		enrichers = append(enrichers, rb)
 	}
 	var topology receiver.Topology
 	if cfg.Enrich.RootCause.Enabled {

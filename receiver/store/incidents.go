@@ -71,7 +71,9 @@ type Incident struct {
 	Receiver, GroupKey string
 	Title              string
 	Services           []string
-	Priority           string
+	// Names are the alert names of its alerts.
+	Names    []string
+	Priority string
 	// Alerts and Firing count its alerts, and those of them firing.
 	Alerts, Firing int
 	OpenedAt       time.Time
@@ -114,7 +116,7 @@ func Title(services, names []string) string {
 }
 
 // incidentColumns are what scanIncident reads, from incidents i.
-const incidentColumns = `i.id, i.receiver, i.group_key, i.title, i.services, i.priority, i.opened_at, i.quiet_since, i.resolved_at,
+const incidentColumns = `i.id, i.receiver, i.group_key, i.title, i.services, i.names, i.priority, i.opened_at, i.quiet_since, i.resolved_at,
 	i.alert_count, i.firing_count`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -122,16 +124,16 @@ type scanner interface{ Scan(dest ...any) error }
 func scanIncident(row scanner, extra ...any) (Incident, error) {
 	var (
 		inc              Incident
-		services         string
+		services, names  string
 		opened           int64
 		quiet, resolved  sql.NullInt64
-		incidentAndExtra = append([]any{&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Title, &services, &inc.Priority,
+		incidentAndExtra = append([]any{&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Title, &services, &names, &inc.Priority,
 			&opened, &quiet, &resolved, &inc.Alerts, &inc.Firing}, extra...)
 	)
 	if err := row.Scan(incidentAndExtra...); err != nil {
 		return inc, err
 	}
-	inc.Services = jsonList(services)
+	inc.Services, inc.Names = jsonList(services), jsonList(names)
 	inc.OpenedAt = time.UnixMilli(opened)
 	inc.QuietSince = optionalMilli(quiet)
 	inc.ResolvedAt = optionalMilli(resolved)
@@ -590,6 +592,11 @@ type IncidentRecord struct {
 	Incident
 	AlertList     []IncidentAlert
 	Notifications []NotificationRecord
+	// Fingerprint is its latest fingerprint (JSON), nil before any.
+	Fingerprint []byte
+	// Diagnostics are the diagnostic results that came after their
+	// notification.
+	Diagnostics []Diagnostic
 }
 
 // NotificationRecord is a processed notification and its deliveries.
@@ -629,6 +636,16 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, er
 		return rec, err
 	}
 	if rec.Notifications, err = s.incidentNotifications(ctx, id); err != nil {
+		return rec, err
+	}
+	var fp string
+	if err := s.db.QueryRowContext(ctx, `SELECT fingerprint FROM incidents WHERE id = ?`, id).Scan(&fp); err != nil {
+		return rec, fmt.Errorf("read fingerprint of %q: %w", id, err)
+	}
+	if fp != "" {
+		rec.Fingerprint = []byte(fp)
+	}
+	if rec.Diagnostics, err = s.Diagnostics(ctx, id); err != nil {
 		return rec, err
 	}
 	return rec, nil

@@ -170,7 +170,9 @@ CREATE TABLE changes (
 CREATE INDEX changes_service ON changes (service, at);
 CREATE INDEX changes_at ON changes (at);`,
 	// 4: what resolved an incident, told by a person or recorded when it
-	// resolved by itself.
+	// resolved by itself; incidents' fingerprints, for finding similar
+	// ones; results of diagnostic steps that finished after their
+	// notification went out.
 	`
 CREATE TABLE resolutions (
 	incident_id TEXT    PRIMARY KEY REFERENCES incidents (id) ON DELETE CASCADE,
@@ -181,7 +183,20 @@ CREATE TABLE resolutions (
 	notes       TEXT    NOT NULL DEFAULT '',
 	source      TEXT    NOT NULL,
 	recorded_at INTEGER NOT NULL
-);`,
+);
+
+ALTER TABLE incidents ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE diagnostics (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	incident_id TEXT    NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+	step        TEXT    NOT NULL,
+	ok          INTEGER NOT NULL,
+	output      TEXT    NOT NULL,
+	error       TEXT    NOT NULL,
+	at          INTEGER NOT NULL
+);
+CREATE INDEX diagnostics_incident ON diagnostics (incident_id, id);`,
 }
 
 // Delivery states.
