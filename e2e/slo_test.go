@@ -31,7 +31,8 @@ import (
 // the same evaluation: read through the recording rules, and, for the 5m
 // window, from the SLO's own queries. Then an alert on checkout goes
 // through Alertmanager and augur, and reaches the receiver with its slo
-// part.
+// part and the results of its runbook's read-only steps, run against the
+// real Prometheus (a query), the exporter (an HTTP check) and its port.
 func TestSLOBurnEqualsTheGeneratedRules(t *testing.T) {
 	begin := time.Now()
 	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -165,36 +166,62 @@ prometheus:
 slo_files: [%q]
 enrich:
   deadline: 5s
-`, hook.srv.URL, promURL, specFile))
+runbooks:
+  allowed_hosts: [127.0.0.1]
+  by_alertname:
+    CheckoutHighErrorRate:
+      - name: server-errors
+        prometheus_query:
+          query: 'sum by (code) (rate(http_requests_total{service="{{ .Labels.service }}",code=~"5.."}[1m]))'
+      - name: metrics-endpoint
+        http_check:
+          url: '%s/metrics'
+          expect_body: http_requests_total
+      - name: exporter-port
+        tcp_check: {address: '%s'}
+`, hook.srv.URL, promURL, specFile, exporter.URL, strings.TrimPrefix(exporter.URL, "http://")))
 	require.NoError(t, postAlertsOn(ctx, amURL, "checkout", "CheckoutHighErrorRate"))
-	var part []struct {
+	type sloPart struct {
 		Name      string             `json:"name"`
 		BurnRates map[string]float64 `json:"burn_rates"`
 		Severity  string             `json:"severity"`
 	}
+	var e struct {
+		SLO         []sloPart        `json:"slo"`
+		Diagnostics []map[string]any `json:"diagnostics"`
+	}
+	var text string
 	eventually(t, 60*time.Second, func() bool {
 		messages, _, _ := hook.snapshot()
 		for _, m := range messages {
 			for _, a := range m.Alerts {
-				var e struct {
-					SLO []struct {
-						Name      string             `json:"name"`
-						BurnRates map[string]float64 `json:"burn_rates"`
-						Severity  string             `json:"severity"`
-					} `json:"slo"`
-				}
 				if json.Unmarshal([]byte(a.Annotations["augur_enrichment"]), &e) == nil && len(e.SLO) > 0 {
-					part = e.SLO
+					text = a.Annotations["augur_diagnostics"]
 					return true
 				}
 			}
 		}
 		return false
 	}, "no alert with an slo part reached the receiver")
+	part := e.SLO
 	require.Len(t, part, 2, "both SLOs of checkout")
 	require.Equal(t, "requests-availability", part[0].Name)
 	require.InDelta(t, 20, part[0].BurnRates["5m"], 0.5, "2%% errors against a 0.1%% budget")
 	require.Equal(t, "critical", part[0].Severity)
+
+	// The runbook's steps ran against the real Prometheus and the
+	// exporter, and their results came with the alert.
+	require.Len(t, e.Diagnostics, 3, "diagnostics: %v", e.Diagnostics)
+	byStep := map[string]map[string]any{}
+	for _, d := range e.Diagnostics {
+		byStep[d["step"].(string)] = d
+	}
+	for _, step := range []string{"server-errors", "metrics-endpoint", "exporter-port"} {
+		require.Equal(t, true, byStep[step]["ok"], "%s: %v", step, byStep[step])
+	}
+	require.Contains(t, byStep["server-errors"]["output"], `code="500"`)
+	require.Contains(t, text, "3 of 3 checks ok")
+	t.Logf("augur_diagnostics: %s", text)
 }
 
 // exactQuerier runs instant queries at the time given, to the second's
