@@ -171,6 +171,10 @@ func TestBadConfigs(t *testing.T) {
 		"change-source-unnamed":       {"changes.prometheus[0]: missing name"},
 		"rootcause-bad-cause":         {`enrich.rootcause.causes: cause "cache_stampede": expect[0] (database_latency): unknown pattern "avalanche"`},
 		"rootcause-step":              {"enrich.rootcause.step: 1m leaves fewer than 20 samples in the lookback 10m"},
+		"history-threshold":           {"enrich.history: threshold: 1.5 is not within (0.308, 1]"},
+		"history-time-zone":           {"enrich.history.time_zone: unknown time zone Mars/Olympus_Mons"},
+		"runbook-post":                {`runbooks.by_alertname.HighErrorRate[0].http_check.method: "POST" is not allowed: only GET and HEAD`},
+		"slo-objective":               {`slo "checkout-availability": objective 100.5: must be in (0, 100)`},
 		"missing-prometheus-password": {"prometheus.http_config.basic_auth.password_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
 	}
 	for file, want := range cases {

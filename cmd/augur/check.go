@@ -37,6 +37,9 @@ func checkConfig(path string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  enrich:     deadline %s%s%s\n", cfg.Enrich.Deadline, forecastSummary(cfg.Enrich.Forecast), baselineSummary(cfg.Enrich.Baseline))
 	fmt.Fprintf(stdout, "  rootcause:  %s\n", rootCauseSummary(cfg))
 	fmt.Fprintf(stdout, "  slos:       %s\n", sloSummary(cfg))
+	fmt.Fprintf(stdout, "  history:    %s\n", historySummary(cfg.Enrich.History))
+	fmt.Fprintf(stdout, "  runbooks:   %d alert name(s), %d cause(s), %d allowed host(s)\n",
+		len(cfg.Runbooks.ByAlertname), len(cfg.Runbooks.ByCause), len(cfg.Runbooks.AllowedHosts))
 	fmt.Fprintf(stdout, "  watcher:    %s\n", watcherSummary(cfg))
 	fmt.Fprintf(stdout, "  storage:    retention %s\n", time.Duration(cfg.Storage.Retention))
 	return 0
@@ -108,6 +111,13 @@ func sloSummary(cfg *config.Config) string {
 		return s + fmt.Sprintf(", burn from the %s recording rules when present", cfg.Enrich.SLO.Naming)
 	}
 	return s + ", burn from the SLOs' queries"
+}
+
+func historySummary(c config.HistoryConfig) string {
+	if !c.Enabled {
+		return "off"
+	}
+	return fmt.Sprintf("similar incidents from %.2f, top %d, time of day in %s", c.Options.Threshold, c.Options.K, c.Location)
 }
 
 func watcherSummary(cfg *config.Config) string {

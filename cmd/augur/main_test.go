@@ -20,7 +20,8 @@ func TestCLI(t *testing.T) {
 			args: []string{"check", "config", "../../examples/augur.yml"},
 			code: 0,
 			stdout: []string{"SUCCESS: ../../examples/augur.yml is valid augur config", "- demo: webhook×1", "enrich:     deadline 2s; forecast 30m ahead from 6h of history; baseline from 4w at 1h",
-				"rootcause:  7 signals, 6 causes, 0 services in the static topology, 0 change source(s), from 1h at 30s", "slos:       none", "watcher:    off"},
+				"rootcause:  7 signals, 6 causes, 0 services in the static topology, 0 change source(s), from 1h at 30s", "slos:       none",
+				"history:    similar incidents from 0.60, top 5, time of day in UTC", "runbooks:   0 alert name(s), 0 cause(s), 0 allowed host(s)", "watcher:    off"},
 		},
 		{
 			name: "check the team example",
