@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -103,7 +104,7 @@ func satisfy(ms []*labels.Matcher) (labels.Labels, error) {
 	}
 	b.Sort()
 	l := b.Labels()
-	if l.Get(labels.MetricName) == "" {
+	if l.Get(model.MetricNameLabel) == "" {
 		return l, errors.New("no metric name")
 	}
 	return l, nil

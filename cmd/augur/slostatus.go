@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,7 +47,7 @@ func sloStatus(o sloStatusOptions, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if len(cfg.SLOs) == 0 {
-		return fail(fmt.Errorf("no SLOs in the config: add slos: or slo_files:"))
+		return fail(errors.New("no SLOs in the config: add them under slos or slo_files"))
 	}
 	q, err := querier.New(cfg.Prometheus, querier.NewMetrics(prometheus.NewRegistry()), logger)
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -373,9 +372,4 @@ func causeLine(rcs []enrich.RootCause) string {
 		line += fmt.Sprintf(" (%s %s: %s)", c.Type, c.Service, cmp.Or(c.Description, c.Timestamp.Format(time.RFC3339)))
 	}
 	return line
-}
-
-// keys returns a map's keys, sorted.
-func keys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }

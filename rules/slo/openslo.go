@@ -327,7 +327,7 @@ func thresholdEvents(m *openSLOMetric, o openSLOObjective) (*EventsSLI, error) {
 	name := ""
 	var rest []*labels.Matcher
 	for _, lm := range sel.LabelMatchers {
-		if lm.Name == labels.MetricName && lm.Type == labels.MatchEqual {
+		if lm.Name == model.MetricNameLabel && lm.Type == labels.MatchEqual {
 			name = lm.Value
 			continue
 		}
@@ -361,7 +361,7 @@ func thresholdEvents(m *openSLOMetric, o openSLOObjective) (*EventsSLI, error) {
 }
 
 func rateOf(name string, ms []*labels.Matcher) string {
-	all := append([]*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, name)}, ms...)
+	all := append([]*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, name)}, ms...)
 	return "sum(rate(" + (&parser.VectorSelector{Name: name, LabelMatchers: all}).String() + "[{{.window}}]))"
 }
 

@@ -180,7 +180,7 @@ func detect(doc *yaml.Node) (format, error) {
 	if mappingValue(root, "slos") != nil {
 		return formatShortMap, nil
 	}
-	return 0, fmt.Errorf("line %d: unknown spec format: want Sloth (version: %s), OpenSLO (apiVersion: %s) or augur's slos:",
+	return 0, fmt.Errorf("line %d: unknown spec format: want Sloth (version: %s), OpenSLO (apiVersion: %s) or a list of augur's short form (slos)",
 		root.Line, SpecSloth, SpecOpenSLO)
 }
 

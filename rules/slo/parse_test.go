@@ -26,7 +26,7 @@ func TestParseBad(t *testing.T) {
 		"openslo-calendar.yml": `slo "search-availability": spec.timeWindow[0]: calendar windows are not supported: use isRolling: true`,
 		"openslo-ref.yml":      `slo "search-availability": spec.indicatorRef "missing-sli": no SLI document of that name in the file`,
 		"openslo-gauge.yml":    `slo "search-availability": spec.objectives[0]: indicator: ratioMetric.total.metricSource.spec.query: has no {{.window}} placeholder and is not a counter's series selector (with counter: true)`,
-		"unknown-format.yml":   `document 1: line 1: unknown spec format: want Sloth (version: prometheus/v1), OpenSLO (apiVersion: openslo/v1) or augur's slos:`,
+		"unknown-format.yml":   `document 1: line 1: unknown spec format: want Sloth (version: prometheus/v1), OpenSLO (apiVersion: openslo/v1) or a list of augur's short form (slos)`,
 		"duplicate.yml":        `slo "availability": defined twice (id "checkout-availability")`,
 	}
 	for file, want := range cases {
