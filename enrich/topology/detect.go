@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
+
+	"github.com/augur-sre/augur/enrich/robust"
 )
 
 // Direction says which way a change of a metric is bad.
@@ -225,28 +226,18 @@ const resolution = 1e-3
 // floored at max(minRel, resolution)·|median| and at a tiny absolute
 // value for a history of zeros.
 func robustScale(xs []float64, minRel float64) (center, scale float64) {
-	center = median(xs)
+	center = robust.Median(xs)
 	dev := make([]float64, len(xs))
 	sum := 0.0
 	for i, x := range xs {
 		dev[i] = math.Abs(x - center)
 		sum += dev[i]
 	}
-	scale = 1.4826 * median(dev)
+	scale = 1.4826 * robust.Median(dev)
 	if scale == 0 {
 		scale = 1.2533 * sum / float64(len(dev))
 	}
 	return center, math.Max(scale, math.Max(minRel, resolution)*math.Abs(center)+1e-12)
-}
-
-// median returns the median of xs, which it sorts.
-func median(xs []float64) float64 {
-	slices.Sort(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 func finite(xs []float64) []float64 {

@@ -1,6 +1,10 @@
 package predict
 
-import "math"
+import (
+	"math"
+
+	"github.com/augur-sre/augur/enrich/robust"
+)
 
 // Huber regression settings: the tuning constant (95% efficiency under
 // normal errors), the MAD-to-sigma factor for normal errors, and when
@@ -89,7 +93,7 @@ func fitPoly(y []float64, deg, span int, prev *poly) *poly {
 // writes into abs, using buf.
 func (p *poly) setScale(y, buf, abs []float64) {
 	p.absResiduals(y, abs)
-	p.scale = madToSigma * median(append(buf[:0], abs...))
+	p.scale = madToSigma * robust.Median(append(buf[:0], abs...))
 }
 
 // setShift sets the shift from the last residuals of y, using buf.
@@ -99,7 +103,7 @@ func (p *poly) setShift(y, buf []float64) {
 	for i, v := range tail {
 		buf[i] = v - p.at(float64(off+i-(len(y)-1)))
 	}
-	p.shift = median(buf[:len(tail)])
+	p.shift = robust.Median(buf[:len(tail)])
 }
 
 // at is the polynomial's value at x.
@@ -251,50 +255,4 @@ func acceleration(y []float64) float64 {
 		rel[i] = v - y[0]
 	}
 	return 2 * weightedPoly(rel, nil, 2)[2]
-}
-
-// median returns the median of v, reordering it (quickselect).
-func median(v []float64) float64 {
-	k := len(v) / 2
-	m := nth(v, k)
-	if len(v)%2 == 1 {
-		return m
-	}
-	lower := v[0]
-	for _, x := range v[:k] {
-		lower = max(lower, x)
-	}
-	return (lower + m) / 2
-}
-
-// nth reorders v so that v[k] is its k-th smallest element, with the
-// smaller ones before it, and returns it.
-func nth(v []float64, k int) float64 {
-	lo, hi := 0, len(v)-1
-	for lo < hi {
-		pivot := v[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for v[i] < pivot {
-				i++
-			}
-			for v[j] > pivot {
-				j--
-			}
-			if i <= j {
-				v[i], v[j] = v[j], v[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return v[k]
-		}
-	}
-	return v[k]
 }

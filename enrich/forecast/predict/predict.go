@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/augur-sre/augur/enrich/robust"
 )
 
 // Defaults for Options.
@@ -203,7 +205,7 @@ func noise(y []float64) float64 {
 	for i := range d {
 		d[i] = math.Abs(y[i+2] - 2*y[i+1] + y[i])
 	}
-	return median(d) / 0.6745 / math.Sqrt(6)
+	return robust.Median(d) / 0.6745 / math.Sqrt(6)
 }
 
 // trend classes a change over the horizon against the one-step noise

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/augur-sre/augur/enrich/robust"
 )
 
 var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -37,7 +39,7 @@ func firstPassage(rng *rand.Rand, step time.Duration, threshold float64, next fu
 			}
 		}
 	}
-	return time.Duration(median(at) * float64(step))
+	return time.Duration(robust.Median(at) * float64(step))
 }
 
 func TestFitExactLine(t *testing.T) {
@@ -439,7 +441,7 @@ func TestMedian(t *testing.T) {
 		{[]float64{1, 1, 1, 2, 2, 2}, 1.5},
 		{[]float64{6, 5, 4, 3, 2, 1, 0, 7}, 3.5},
 	} {
-		require.Equal(t, tc.want, median(append([]float64(nil), tc.v...)), "%v", tc.v)
+		require.Equal(t, tc.want, robust.Median(append([]float64(nil), tc.v...)), "%v", tc.v)
 	}
 }
 

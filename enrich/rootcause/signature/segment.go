@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"slices"
+
+	"github.com/augur-sre/augur/enrich/robust"
 )
 
 // Robust statistics. The noise unit is the MAD of the first differences,
@@ -34,78 +36,11 @@ const minSegment = 3
 // runs of minSegment samples as they are.
 const filterHalf = 2
 
-// median returns the median of v, reordering v.
-func median(v []float64) float64 {
-	n := len(v)
-	if n == 0 {
-		return math.NaN()
-	}
-	m := selectNth(v, n/2)
-	if n%2 == 1 {
-		return m
-	}
-	// The lower middle is the largest of the values below the upper.
-	return (slices.Max(v[:n/2]) + m) / 2
-}
-
-// selectNth reorders v so that v[k] is the value it would hold sorted,
-// with no larger value before it and no smaller after, and returns it
-// (Hoare's quickselect with a median-of-three pivot).
-func selectNth(v []float64, k int) float64 {
-	lo, hi := 0, len(v)-1
-	for hi-lo > 16 {
-		mid := lo + (hi-lo)/2
-		if v[mid] < v[lo] {
-			v[mid], v[lo] = v[lo], v[mid]
-		}
-		if v[hi] < v[lo] {
-			v[hi], v[lo] = v[lo], v[hi]
-		}
-		if v[hi] < v[mid] {
-			v[hi], v[mid] = v[mid], v[hi]
-		}
-		pivot := v[mid]
-		i, j := lo, hi
-		for i <= j {
-			for v[i] < pivot {
-				i++
-			}
-			for v[j] > pivot {
-				j--
-			}
-			if i <= j {
-				v[i], v[j] = v[j], v[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return v[k]
-		}
-	}
-	insertionSort(v[lo : hi+1])
-	return v[k]
-}
-
-// insertionSort sorts a few values in place.
-func insertionSort(v []float64) {
-	for i := 1; i < len(v); i++ {
-		for j := i; j > 0 && v[j] < v[j-1]; j-- {
-			v[j], v[j-1] = v[j-1], v[j]
-		}
-	}
-}
-
 // medianOf returns the median of v without changing it; buf is scratch
 // space, returned grown to hold v.
 func medianOf(v, buf []float64) (float64, []float64) {
 	buf = append(buf[:0], v...)
-	return median(buf), buf
+	return robust.Median(buf), buf
 }
 
 // noise returns the noise unit of x (see madScale), 0 when x does not
@@ -118,13 +53,13 @@ func noise(x []float64) float64 {
 	for i := range d {
 		d[i] = x[i+1] - x[i]
 	}
-	m := median(d)
+	m := robust.Median(d)
 	sum := 0.0
 	for i, v := range d {
 		d[i] = math.Abs(v - m)
 		sum += d[i]
 	}
-	if s := madScale * median(d) / math.Sqrt2; s > 0 {
+	if s := madScale * robust.Median(d) / math.Sqrt2; s > 0 {
 		return s
 	}
 	return meanADScale * sum / float64(len(d)) / math.Sqrt2
@@ -139,7 +74,7 @@ func runningMedian(x []float64) []float64 {
 		lo, hi := max(0, i-filterHalf), min(len(x), i+filterHalf+1)
 		win := w[:hi-lo]
 		copy(win, x[lo:hi])
-		insertionSort(win)
+		slices.Sort(win)
 		if len(win)%2 == 1 {
 			out[i] = win[len(win)/2]
 		} else {

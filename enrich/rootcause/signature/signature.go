@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/augur-sre/augur/enrich"
+	"github.com/augur-sre/augur/enrich/robust"
 )
 
 // Patterns a Signature reports, as in the augur_enrichment signature
@@ -215,9 +216,9 @@ func observe(s Series, ref *Reference) (sample, error) {
 	if len(d.x) < MinSamples {
 		return d, fmt.Errorf("%d of %d samples observed, need %d: %w", len(d.x), len(s.Values), MinSamples, ErrTooFewSamples)
 	}
-	d.magnitude = median(abs)
+	d.magnitude = robust.Median(abs)
 	if len(spreads) > 0 {
-		d.spread = median(spreads)
+		d.spread = robust.Median(spreads)
 	}
 	return d, nil
 }
@@ -397,7 +398,7 @@ func (d sample) stable(sigma, largest float64, o Options) Signature {
 	for j, x := range d.x {
 		v[j] = x + d.expected[j]
 	}
-	m := median(v)
+	m := robust.Median(v)
 	return Signature{Pattern: Stable, Before: m, After: m, Sigmas: largest, Noise: sigma, Score: score(largest, o.Threshold)}
 }
 
