@@ -224,3 +224,22 @@ func TestCalibration(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAnalysis is one alert's full analysis on the shop: seven
+// signals of seven services read (from memory), their signatures, the
+// origin and the causes.
+func BenchmarkAnalysis(b *testing.B) {
+	cfg := scenarioConfig(b)
+	sc := generate("database_issue", rand.New(rand.NewPCG(1, 1)))
+	q, err := newScenarioQuerier(sc, cfg.Signals)
+	require.NoError(b, err)
+	e, err := New(cfg, scenarioChanges(sc.changes), func() time.Time { return scenarioNow })
+	require.NoError(b, err)
+	in := enrich.Input{Alert: model.Alert{Labels: model.LabelSet{"service": model.LabelValue(sc.alerting)}}, Services: []string{sc.alerting}, Querier: q}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.analyse(context.Background(), in, 0.5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
