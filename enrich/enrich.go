@@ -61,6 +61,9 @@ type Enrichment struct {
 	// the actions that worked in them, best first.
 	SimilarIncidents []SimilarIncident `json:"similar_incidents,omitempty"`
 	SuggestedActions []string          `json:"suggested_actions,omitempty"`
+	// EstimatedTimeToResolveSeconds is the similarity-weighted median
+	// time the similar incidents took to resolve.
+	EstimatedTimeToResolveSeconds *float64 `json:"estimated_time_to_resolve_seconds,omitempty"`
 	// Diagnostics are the runbook enricher's part: the results of the
 	// read-only diagnostic steps done in time.
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
@@ -288,7 +291,10 @@ type Input struct {
 	Alertnames []string
 	Priority   string
 	OpenedAt   time.Time
-	Querier    Querier
+	// Fingerprint is the incident's fingerprint as the history enricher
+	// last made it (JSON), nil before any.
+	Fingerprint []byte
+	Querier     Querier
 	// Prior is, for a Follower, what the other enrichers made of the
 	// alert; nil for the others.
 	Prior *Enrichment

@@ -57,6 +57,7 @@ triage:
 	require.Equal(t, "rollback", sim.ResolutionType)
 	require.Equal(t, (14 * time.Minute).Seconds(), sim.TimeToResolveSeconds)
 	require.Equal(t, []string{"rollback to v2.13 — worked in 1 of 1 similar incident"}, e.SuggestedActions)
+	require.Equal(t, (14 * time.Minute).Seconds(), *e.EstimatedTimeToResolveSeconds)
 	msg, err := enrichedMessage(inc.Notifications[0].Enriched)
 	require.NoError(t, err)
 	require.Contains(t, msg.Alerts[0].Annotations[enrichhistory.AnnotationSimilar], first.Incident)
@@ -69,6 +70,7 @@ triage:
 	require.NoError(t, json.Unmarshal(api.Fingerprint, &fp))
 	require.Equal(t, "deployment_regression", fp.Cause)
 	require.Equal(t, []string{"checkout"}, fp.Services)
+	require.Equal(t, []string{"P1"}, fp.Severity)
 	require.Equal(t, first.Incident, api.SimilarIncidents[0].ID)
 	require.Equal(t, e.SuggestedActions, api.SuggestedActions)
 }

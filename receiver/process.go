@@ -213,14 +213,15 @@ func (r *Receiver) process(ctx context.Context, n store.Notification) (Triaged, 
 	var names []string
 	if decision == triage.Forward {
 		results := st.orchestrator.Enrich(ctx, enrich.Input{
-			Receiver:   n.Receiver,
-			GroupKey:   n.GroupKey,
-			Incident:   joined.ID,
-			Services:   joined.Services,
-			Alertnames: joined.Names,
-			Priority:   joined.Priority,
-			OpenedAt:   joined.OpenedAt,
-			Querier:    st.querier,
+			Receiver:    n.Receiver,
+			GroupKey:    n.GroupKey,
+			Incident:    joined.ID,
+			Services:    joined.Services,
+			Alertnames:  joined.Names,
+			Priority:    joined.Priority,
+			OpenedAt:    joined.OpenedAt,
+			Fingerprint: joined.Fingerprint,
+			Querier:     st.querier,
 		}, group)
 		if err := r.saveFingerprint(ctx, joined.ID, results); err != nil {
 			return Triaged{}, err

@@ -96,9 +96,14 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 			EffectiveActions: m.EffectiveActions, IneffectiveActions: m.IneffectiveActions, TimeToResolveSeconds: m.TimeToResolveSeconds}
 	}
 	actions, line := s.Texts(), s.Line()
+	var ttr *float64
+	if s.TimeToResolveSeconds > 0 {
+		ttr = &s.TimeToResolveSeconds
+	}
 	return func(out *enrich.Enrichment) {
 		out.Fingerprint = data
 		out.SimilarIncidents = parts
+		out.EstimatedTimeToResolveSeconds = ttr
 		if len(actions) > 0 {
 			out.SuggestedActions = actions
 		}
@@ -109,8 +114,12 @@ func (e *Enricher) Enrich(ctx context.Context, in enrich.Input) (enrich.Apply, e
 // inputOf is the fingerprint input of an alert's incident as of now.
 func inputOf(in enrich.Input, now time.Time, loc *time.Location) Input {
 	fi := Input{Services: in.Services, Alertnames: in.Alertnames, OpenedAt: in.OpenedAt, Now: now, Location: loc}
+	// The severity progression so far, then the priority now.
+	if prev, err := Decode(in.Fingerprint); err == nil {
+		fi.Priorities = prev.Severity
+	}
 	if in.Priority != "" {
-		fi.Priorities = []string{in.Priority}
+		fi.Priorities = append(fi.Priorities, in.Priority)
 	}
 	if p := in.Prior; p != nil {
 		fi.Signature = p.Signature

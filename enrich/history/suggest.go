@@ -166,6 +166,9 @@ func (s Suggestions) Line() string {
 	if len(parts) > 0 {
 		line += ": " + strings.Join(parts, ", ")
 	}
+	if len(s.Similar) > 1 && s.TimeToResolveSeconds > 0 {
+		line += fmt.Sprintf("; %d similar, typically resolved in ~%s", len(s.Similar), short(s.TimeToResolve()))
+	}
 	return line
 }
 

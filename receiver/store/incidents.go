@@ -72,8 +72,11 @@ type Incident struct {
 	Title              string
 	Services           []string
 	// Names are the alert names of its alerts.
-	Names    []string
-	Priority string
+	Names []string
+	// Fingerprint is its fingerprint as last recorded (JSON), nil before
+	// any.
+	Fingerprint []byte
+	Priority    string
 	// Alerts and Firing count its alerts, and those of them firing.
 	Alerts, Firing int
 	OpenedAt       time.Time
@@ -117,7 +120,7 @@ func Title(services, names []string) string {
 
 // incidentColumns are what scanIncident reads, from incidents i.
 const incidentColumns = `i.id, i.receiver, i.group_key, i.title, i.services, i.names, i.priority, i.opened_at, i.quiet_since, i.resolved_at,
-	i.alert_count, i.firing_count`
+	i.alert_count, i.firing_count, i.fingerprint`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -125,15 +128,19 @@ func scanIncident(row scanner, extra ...any) (Incident, error) {
 	var (
 		inc              Incident
 		services, names  string
+		fingerprint      string
 		opened           int64
 		quiet, resolved  sql.NullInt64
 		incidentAndExtra = append([]any{&inc.ID, &inc.Receiver, &inc.GroupKey, &inc.Title, &services, &names, &inc.Priority,
-			&opened, &quiet, &resolved, &inc.Alerts, &inc.Firing}, extra...)
+			&opened, &quiet, &resolved, &inc.Alerts, &inc.Firing, &fingerprint}, extra...)
 	)
 	if err := row.Scan(incidentAndExtra...); err != nil {
 		return inc, err
 	}
 	inc.Services, inc.Names = jsonList(services), jsonList(names)
+	if fingerprint != "" {
+		inc.Fingerprint = []byte(fingerprint)
+	}
 	inc.OpenedAt = time.UnixMilli(opened)
 	inc.QuietSince = optionalMilli(quiet)
 	inc.ResolvedAt = optionalMilli(resolved)
@@ -592,8 +599,6 @@ type IncidentRecord struct {
 	Incident
 	AlertList     []IncidentAlert
 	Notifications []NotificationRecord
-	// Fingerprint is its latest fingerprint (JSON), nil before any.
-	Fingerprint []byte
 	// Diagnostics are the diagnostic results that came after their
 	// notification.
 	Diagnostics []Diagnostic
@@ -637,13 +642,6 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (IncidentRecord, er
 	}
 	if rec.Notifications, err = s.incidentNotifications(ctx, id); err != nil {
 		return rec, err
-	}
-	var fp string
-	if err := s.db.QueryRowContext(ctx, `SELECT fingerprint FROM incidents WHERE id = ?`, id).Scan(&fp); err != nil {
-		return rec, fmt.Errorf("read fingerprint of %q: %w", id, err)
-	}
-	if fp != "" {
-		rec.Fingerprint = []byte(fp)
 	}
 	if rec.Diagnostics, err = s.Diagnostics(ctx, id); err != nil {
 		return rec, err
