@@ -122,9 +122,9 @@ func summary(e enrich.Enrichment, service string) string {
 		}
 		if len(rc.Changes) > 0 {
 			c := rc.Changes[0]
-			s += fmt.Sprintf(": %s %s", c.Type, c.Service)
+			s += fmt.Sprintf(": %s of %s", c.Type, c.Service)
 			if c.Description != "" {
-				s += " " + c.Description
+				s += " (" + c.Description + ")"
 			}
 			if !rc.Onset.IsZero() && !c.Timestamp.After(rc.Onset) {
 				s += " " + enrich.Approx(rc.Onset.Sub(c.Timestamp)) + " before onset"

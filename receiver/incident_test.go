@@ -151,10 +151,10 @@ func TestSummaryNamesTheOriginFirst(t *testing.T) {
 		{name: "nothing to say", e: enrich.Enrichment{}, service: "checkout", want: ""},
 		{name: "cause on the alert's service", e: enrich.Enrichment{RootCauses: []enrich.RootCause{rc},
 			Topology: &enrich.Topology{Origin: "checkout", Path: []string{"checkout"}}}, service: "checkout",
-			want: "likely deployment_regression (0.86): deployment checkout v2.14 4m before onset"},
+			want: "likely deployment_regression (0.86): deployment of checkout (v2.14) 4m before onset"},
 		{name: "cause upstream", e: enrich.Enrichment{RootCauses: []enrich.RootCause{rc},
 			Topology: &enrich.Topology{Origin: "checkout", Path: []string{"checkout", "frontend"}}}, service: "frontend",
-			want: "origin checkout (checkout → frontend); likely deployment_regression (0.86) at checkout: deployment checkout v2.14 4m before onset"},
+			want: "origin checkout (checkout → frontend); likely deployment_regression (0.86) at checkout: deployment of checkout (v2.14) 4m before onset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, summary(tc.e, tc.service))

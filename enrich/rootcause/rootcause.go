@@ -369,7 +369,7 @@ func causeLine(rcs []enrich.RootCause) string {
 	line := strings.Join(parts, " · ")
 	if top := rcs[0]; len(top.Changes) > 0 {
 		c := top.Changes[0]
-		line += fmt.Sprintf(" (%s %s: %s)", c.Type, c.Service, cmp.Or(c.Description, c.Timestamp.Format(time.RFC3339)))
+		line += fmt.Sprintf(" (%s of %s: %s)", c.Type, c.Service, cmp.Or(c.Description, c.Timestamp.Format(time.RFC3339)))
 	}
 	return line
 }
