@@ -29,17 +29,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/augur-sre/augur/enrich"
-)
-
-// Signal patterns, as the signature package names them.
-const (
-	Stable          = "stable"
-	StepChange      = "step_change"
-	SuddenIncrease  = "sudden_increase"
-	GradualIncrease = "gradual_increase"
-	SuddenDecrease  = "sudden_decrease"
-	GradualDecrease = "gradual_decrease"
-	Spike           = "spike"
+	"github.com/augur-sre/augur/enrich/rootcause/signature"
 )
 
 // Directions an expectation asks for.
@@ -51,7 +41,7 @@ const (
 
 // Observation is what one signal of one service did.
 type Observation struct {
-	// Pattern is one of the pattern constants.
+	// Pattern is one of the signature package's patterns.
 	Pattern string
 	// Direction is +1 for a rise, -1 for a fall, 0 when stable.
 	Direction int
@@ -141,8 +131,8 @@ func (s *Signature) Validate() error {
 			return fmt.Errorf("cause %q: expect[%d] (%s): at least one pattern is required", s.Name, i, e.Signal)
 		}
 		for _, p := range e.Patterns {
-			if !slices.Contains(Patterns(), p) {
-				return fmt.Errorf("cause %q: expect[%d] (%s): unknown pattern %q, want one of %s", s.Name, i, e.Signal, p, strings.Join(Patterns(), ", "))
+			if !slices.Contains(signature.Patterns(), p) {
+				return fmt.Errorf("cause %q: expect[%d] (%s): unknown pattern %q, want one of %s", s.Name, i, e.Signal, p, strings.Join(signature.Patterns(), ", "))
 			}
 		}
 		if e.Direction != Up && e.Direction != Down && e.Direction != Any {
@@ -179,11 +169,6 @@ func (s *Signature) Validate() error {
 		}
 	}
 	return nil
-}
-
-// Patterns returns the signal patterns, stable first.
-func Patterns() []string {
-	return []string{Stable, StepChange, SuddenIncrease, GradualIncrease, SuddenDecrease, GradualDecrease, Spike}
 }
 
 // Evidence is a finding for or against a cause.

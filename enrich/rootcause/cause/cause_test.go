@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/augur-sre/augur/enrich/rootcause/signature"
 )
 
 var onset = time.Date(2026, 11, 28, 14, 2, 0, 0, time.UTC)
@@ -13,7 +15,7 @@ func up(pattern string) Observation {
 	return Observation{Pattern: pattern, Direction: 1, Onset: onset, Strength: 10, Line: pattern}
 }
 
-func stable() Observation { return Observation{Pattern: Stable, Line: "stable"} }
+func stable() Observation { return Observation{Pattern: signature.Stable, Line: "stable"} }
 
 func TestDefaultsAreValid(t *testing.T) {
 	sigs, err := Defaults()
@@ -39,38 +41,38 @@ func TestRankKnownScenarios(t *testing.T) {
 	}{
 		{
 			name: "deploy before an error step",
-			obs: map[string]Observation{"error_rate": up(StepChange), "latency": stable(), "request_rate": stable(), "cpu": stable(),
+			obs: map[string]Observation{"error_rate": up(signature.StepChange), "latency": stable(), "request_rate": stable(), "cpu": stable(),
 				"memory": stable(), "database_latency": stable(), "dependency_latency": stable()},
 			changes: []Change{deploy},
 			want:    "deployment_regression",
 		},
 		{
 			name: "database slows, latency follows",
-			obs: map[string]Observation{"error_rate": stable(), "latency": up(SuddenIncrease), "request_rate": stable(), "cpu": stable(),
-				"memory": stable(), "database_latency": up(SuddenIncrease), "dependency_latency": stable()},
+			obs: map[string]Observation{"error_rate": stable(), "latency": up(signature.SuddenIncrease), "request_rate": stable(), "cpu": stable(),
+				"memory": stable(), "database_latency": up(signature.SuddenIncrease), "dependency_latency": stable()},
 			want: "database_issue",
 		},
 		{
 			name: "dependency slows, errors follow",
-			obs: map[string]Observation{"error_rate": up(SuddenIncrease), "latency": up(SuddenIncrease), "request_rate": stable(), "cpu": stable(),
-				"memory": stable(), "database_latency": stable(), "dependency_latency": up(StepChange)},
+			obs: map[string]Observation{"error_rate": up(signature.SuddenIncrease), "latency": up(signature.SuddenIncrease), "request_rate": stable(), "cpu": stable(),
+				"memory": stable(), "database_latency": stable(), "dependency_latency": up(signature.StepChange)},
 			want: "dependency_failure",
 		},
 		{
 			name: "traffic surge",
-			obs: map[string]Observation{"error_rate": stable(), "latency": up(SuddenIncrease), "request_rate": up(SuddenIncrease), "cpu": up(SuddenIncrease),
+			obs: map[string]Observation{"error_rate": stable(), "latency": up(signature.SuddenIncrease), "request_rate": up(signature.SuddenIncrease), "cpu": up(signature.SuddenIncrease),
 				"memory": stable(), "database_latency": stable(), "dependency_latency": stable()},
 			want: "traffic_anomaly",
 		},
 		{
 			name: "leak",
-			obs: map[string]Observation{"error_rate": stable(), "latency": up(GradualIncrease), "request_rate": stable(), "cpu": up(GradualIncrease),
-				"memory": up(GradualIncrease), "database_latency": stable(), "dependency_latency": stable()},
+			obs: map[string]Observation{"error_rate": stable(), "latency": up(signature.GradualIncrease), "request_rate": stable(), "cpu": up(signature.GradualIncrease),
+				"memory": up(signature.GradualIncrease), "database_latency": stable(), "dependency_latency": stable()},
 			want: "capacity_exhaustion",
 		},
 		{
 			name: "noisy neighbour",
-			obs: map[string]Observation{"error_rate": stable(), "latency": up(Spike), "request_rate": stable(), "cpu": up(Spike),
+			obs: map[string]Observation{"error_rate": stable(), "latency": up(signature.Spike), "request_rate": stable(), "cpu": up(signature.Spike),
 				"memory": stable(), "database_latency": stable(), "dependency_latency": stable()},
 			want: "resource_contention",
 		},

@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"go.yaml.in/yaml/v2"
+
+	"github.com/augur-sre/augur/enrich/rootcause/signature"
 )
 
 //go:embed defaults.yml
@@ -156,7 +158,7 @@ func Rank(sigs []Signature, in Input, cal Calibration, floor float64) []Hypothes
 // anomalous reports whether any signal changed.
 func anomalous(obs map[string]Observation) bool {
 	for _, o := range obs {
-		if o.Pattern != Stable {
+		if o.Pattern != signature.Stable {
 			return true
 		}
 	}

@@ -23,6 +23,11 @@ const (
 	Spike           = "spike"
 )
 
+// Patterns returns the patterns, stable first.
+func Patterns() []string {
+	return []string{Stable, StepChange, SuddenIncrease, GradualIncrease, SuddenDecrease, GradualDecrease, Spike}
+}
+
 // Defaults for Options.
 const (
 	DefaultThreshold   = 1.5
