@@ -130,10 +130,17 @@ func inputOf(in enrich.Input, now time.Time, loc *time.Location) Input {
 	return fi
 }
 
+// syncTimeout bounds one sync with the store. A sync is not cut off by
+// the enrichment deadline: the first one reads the whole history, which
+// may take longer, and must still finish for the alerts after.
+const syncTimeout = 5 * time.Minute
+
 // sync puts into the index the incidents that resolved, or whose
 // resolution was recorded, since the last sync: all of them the first
 // time. e.mu is held.
 func (e *Enricher) sync(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), syncTimeout)
+	defer cancel()
 	past, err := e.src.ResolvedSince(ctx, e.synced)
 	if err != nil {
 		return fmt.Errorf("past incidents: %w", err)
