@@ -248,6 +248,9 @@ func (e *Enricher) signal(ctx context.Context, in enrich.Input, service, name st
 	if !ok || len(m) == 0 || len(m[0].Values) < 2 {
 		return signature.Signature{}, false, nil
 	}
+	if len(m) > 1 {
+		return signature.Signature{}, false, fmt.Errorf("signal %s of %s: %d series, want one: aggregate the template (sum, histogram_quantile by le)", name, service, len(m))
+	}
 	start, values := enrich.Grid(m[0].Values, step)
 	sig, err := signature.Detect(signature.Series{Start: start, Step: step, Values: values}, nil, signature.Options{})
 	if err != nil {
