@@ -46,11 +46,12 @@ rules: deps ## augur rules generate on every example spec, then promtool check r
 	$(BIN)/augur-rules rules generate --out=$(BIN)/rules-out $(addprefix --slo.file=,$(wildcard examples/slos/*.yml)) --watch.file=examples/rules/watches.yml
 	$(BIN)/augur-rules rules test $(BIN)/rules-out --promtool=$(BIN)/promtool
 
-fuzz: ## run each fuzz target for FUZZTIME
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./receiver
-	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./config
-	$(GO) test -run='^$$' -fuzz='^FuzzSplit$$' -fuzztime=$(FUZZTIME) ./enrich/expr
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules/slo
+fuzz: ## run each fuzz target for FUZZTIME (new inputs are minimised for at most 5s, not Go's default minute)
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./receiver
+	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./config
+	$(GO) test -run='^$$' -fuzz='^FuzzSplit$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./enrich/expr
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./rules/slo
+	$(GO) test -run='^$$' -fuzz='^FuzzConfig$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./enrich/runbook
 
 e2e: deps ## end-to-end tests against the real Prometheus and Alertmanager
 	AUGUR_BIN_DIR=$(BIN) $(GO) test -count=1 -v -timeout=20m ./e2e
