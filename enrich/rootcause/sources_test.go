@@ -80,7 +80,9 @@ changes:
 `), t.TempDir())
 	require.NoError(t, err)
 	start := time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC)
-	at := func(i int) model.Time { return model.TimeFromUnixNano(start.Add(time.Duration(i) * 30 * time.Second).UnixNano()) }
+	at := func(i int) model.Time {
+		return model.TimeFromUnixNano(start.Add(time.Duration(i) * 30 * time.Second).UnixNano())
+	}
 	series := func(deployment string, values ...float64) *model.SampleStream {
 		s := &model.SampleStream{Metric: model.Metric{"deployment": model.LabelValue(deployment), "namespace": "shop"}}
 		for i, v := range values {
