@@ -175,6 +175,8 @@ func TestBadConfigs(t *testing.T) {
 		"history-time-zone":           {"enrich.history.time_zone: unknown time zone Mars/Olympus_Mons"},
 		"runbook-post":                {`runbooks.by_alertname.HighErrorRate[0].http_check.method: "POST" is not allowed: only GET and HEAD`},
 		"slo-objective":               {`slo "checkout-availability": objective 100.5: must be in (0, 100)`},
+		"slo-twice":                   {`slos: "checkout-requests-availability" is defined twice`},
+		"slo-files-none":              {`slo_files[0]: "slos/*.yml" matches no file`},
 		"missing-prometheus-password": {"prometheus.http_config.basic_auth.password_file: open /", "/config/testdata/secrets/nope: no such file or directory"},
 	}
 	for file, want := range cases {
@@ -306,4 +308,16 @@ func FuzzLoad(f *testing.F) {
 			require.True(t, seen[r])
 		}
 	})
+}
+
+func TestSLOFiles(t *testing.T) {
+	cfg, err := LoadFile(filepath.Join("testdata", "slo-files.good.yml"))
+	require.NoError(t, err)
+	var names []string
+	for _, s := range cfg.SLOs {
+		names = append(names, s.ID())
+	}
+	require.Equal(t, []string{"checkout-checkout-latency", "checkout-requests-availability", "checkout-payment-provider-errors",
+		"inventory-api-availability", "search-search-availability", "search-search-latency"}, names,
+		"slos: first, then the files in order")
 }
