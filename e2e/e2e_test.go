@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -190,7 +189,8 @@ groups:
         annotations:
           summary: always firing
 `)
-	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`
+	promPort := freePort(t)
+	startPrometheus(t, dir, promPort, fmt.Sprintf(`
 global:
   evaluation_interval: 1s
 rule_files: [%q]
@@ -199,16 +199,6 @@ alerting:
     - static_configs:
         - targets: [%q]
 `, rules, strings.TrimPrefix(amURL, "http://")))
-	promPort := freePort(t)
-	// The first evaluation may come before Prometheus has discovered the
-	// Alertmanager; resending every second instead of every minute keeps the
-	// test from waiting for that.
-	prom := start(t, "prometheus", binary(t, "prometheus"),
-		"--rules.alert.resend-delay=1s",
-		"--config.file="+promCfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
-	waitHTTP(t, prom, fmt.Sprintf("http://127.0.0.1:%d/-/ready", promPort), 60*time.Second)
 
 	eventually(t, 90*time.Second, func() bool { return hook.firing()["E2EAlwaysFiring"] > 0 },
 		"the webhook sink did not receive E2EAlwaysFiring")

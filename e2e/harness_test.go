@@ -259,6 +259,20 @@ receivers:
 	return p, url
 }
 
+// startPrometheus runs the real Prometheus on port with config (written
+// to dir, its TSDB there too) and waits until it is ready. Alerts are
+// resent every second, not every minute: the first evaluation may come
+// before Prometheus has discovered the Alertmanager.
+func startPrometheus(t *testing.T, dir string, port int, config string) {
+	t.Helper()
+	p := start(t, "prometheus", binary(t, "prometheus"),
+		"--rules.alert.resend-delay=1s",
+		"--config.file="+writeFile(t, dir, "prometheus.yml", config),
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port))
+	waitHTTP(t, p, fmt.Sprintf("http://127.0.0.1:%d/-/ready", port), 60*time.Second)
+}
+
 // postAlerts sends firing alerts on service e2e to Alertmanager's API, as
 // Prometheus would.
 func postAlerts(ctx context.Context, amURL string, names ...string) error {

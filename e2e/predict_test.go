@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,7 +74,7 @@ groups:
           severity: warning
           service: queue
 `, threshold))
-	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`
+	startPrometheus(t, dir, promPort, fmt.Sprintf(`
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -89,12 +88,6 @@ alerting:
     - static_configs:
         - targets: [%q]
 `, rules, strings.TrimPrefix(exporter.URL, "http://"), strings.TrimPrefix(amURL, "http://")))
-	prom := start(t, "prometheus", binary(t, "prometheus"),
-		"--rules.alert.resend-delay=1s",
-		"--config.file="+promCfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
-	waitHTTP(t, prom, promURL+"/-/ready", 60*time.Second)
 
 	// The predicted alert, before the real one.
 	type seen struct {

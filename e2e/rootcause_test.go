@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +40,7 @@ func TestRootCauseOfADeployRegression(t *testing.T) {
 	dir := t.TempDir()
 	promPort := freePort(t)
 	promURL := fmt.Sprintf("http://127.0.0.1:%d", promPort)
-	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`
+	startPrometheus(t, dir, promPort, fmt.Sprintf(`
 global:
   scrape_interval: 1s
 scrape_configs:
@@ -49,11 +48,6 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, strings.TrimPrefix(exporter.URL, "http://")))
-	prom := start(t, "prometheus", binary(t, "prometheus"),
-		"--config.file="+promCfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
-	waitHTTP(t, prom, promURL+"/-/ready", 60*time.Second)
 
 	hook := newSink(t, 0)
 	augurPort := freePort(t)

@@ -57,7 +57,7 @@ func TestSLOBurnEqualsTheGeneratedRules(t *testing.T) {
 
 	promPort := freePort(t)
 	promURL := fmt.Sprintf("http://127.0.0.1:%d", promPort)
-	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`
+	startPrometheus(t, dir, promPort, fmt.Sprintf(`
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -67,11 +67,6 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, filepath.Join(out, "*.rules.yml"), strings.TrimPrefix(exporter.URL, "http://")))
-	prom := start(t, "prometheus", binary(t, "prometheus"),
-		"--config.file="+promCfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort))
-	waitHTTP(t, prom, promURL+"/-/ready", 60*time.Second)
 
 	data, err := os.ReadFile(specFile)
 	require.NoError(t, err)
@@ -79,7 +74,7 @@ scrape_configs:
 	require.NoError(t, err)
 	// Queries at exactly the evaluation time: augur's querier aligns
 	// instant queries to 15s for its cache.
-	q := exactQuerier{t: t, url: promURL}
+	q := exactQuerier{url: promURL}
 	ctx := context.Background()
 
 	for i := range slos {
@@ -227,7 +222,6 @@ runbooks:
 // exactQuerier runs instant queries at the time given, to the second's
 // fraction, through Prometheus's HTTP API.
 type exactQuerier struct {
-	t   *testing.T
 	url string
 }
 

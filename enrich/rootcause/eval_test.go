@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,7 +152,7 @@ func logCalibration(t *testing.T, outcomes []outcome) {
 			rows = append(rows, fmt.Sprintf("[%.1f,%.1f): %d, mean confidence %.2f, right %.2f", 0.5+0.1*float64(i), 0.6+0.1*float64(i), b.n, b.sum/float64(b.n), ratio(b.right, b.n)))
 		}
 	}
-	t.Logf("calibration of the top hypothesis: %s", strings.Join(slices.Clip(rows), "; "))
+	t.Logf("calibration of the top hypothesis: %s", strings.Join(rows, "; "))
 }
 
 func ratio(a, b int) float64 {

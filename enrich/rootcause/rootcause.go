@@ -293,15 +293,17 @@ func (e *Enricher) recentChanges(ctx context.Context, in enrich.Input, services 
 			return nil, fmt.Errorf("change source %s: %w", src.Name, err)
 		}
 		label := model.LabelName(cmp.Or(src.ServiceLabel, string(e.serviceLabel)))
-		out = append(out, changesFromMatrix(v, src, label, services)...)
+		out = append(out, changesFromMatrix(v, step, src, label, services)...)
 	}
 	return out, nil
 }
 
 // changesFromMatrix turns the positive samples of a change source's
-// series into changes: one per run of consecutive positive steps, at its
-// first, for the series of the services given.
-func changesFromMatrix(v model.Value, src config.ChangeSource, label model.LabelName, services []string) []cause.Change {
+// series, read at step, into changes: one per run of consecutive positive
+// steps, at its first, for the series of the services given. A run ends
+// at a sample that is not positive or at a missing step, as a query like
+// changes(x[5m]) > 0 leaves them.
+func changesFromMatrix(v model.Value, step time.Duration, src config.ChangeSource, label model.LabelName, services []string) []cause.Change {
 	m, ok := v.(model.Matrix)
 	if !ok {
 		return nil
@@ -316,7 +318,7 @@ func changesFromMatrix(v model.Value, src config.ChangeSource, label model.Label
 		var last model.Time
 		for _, p := range s.Values {
 			positive := p.Value > 0
-			if positive && (!on || p.Timestamp.Sub(last) > 2*time.Duration(model.Duration(time.Minute))) {
+			if positive && (!on || p.Timestamp.Sub(last) > step) {
 				out = append(out, cause.Change{Service: service, Type: src.Type, At: p.Timestamp.Time(), Description: fmt.Sprintf("%s: %s", src.Name, s.Metric)})
 			}
 			on, last = positive, p.Timestamp

@@ -2,6 +2,7 @@ package rootcause
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -83,16 +84,20 @@ changes:
 	at := func(i int) model.Time {
 		return model.TimeFromUnixNano(start.Add(time.Duration(i) * 30 * time.Second).UnixNano())
 	}
+	// NaN marks a step without a sample, as "> 0" leaves them.
 	series := func(deployment string, values ...float64) *model.SampleStream {
 		s := &model.SampleStream{Metric: model.Metric{"deployment": model.LabelValue(deployment), "namespace": "shop"}}
 		for i, v := range values {
-			s.Values = append(s.Values, model.SamplePair{Timestamp: at(i), Value: model.SampleValue(v)})
+			if !math.IsNaN(v) {
+				s.Values = append(s.Values, model.SamplePair{Timestamp: at(i), Value: model.SampleValue(v)})
+			}
 		}
 		return s
 	}
+	gap := math.NaN()
 	q := &tableQuerier{ranged: map[string]model.Value{
 		cfg.Changes.Prometheus[0].Query: model.Matrix{
-			series("checkout", 1, 1, 0, 0, 2),
+			series("checkout", 1, 1, 0, 0, 2, gap, 1, 1),
 			series("search", 1),
 		},
 	}}
@@ -100,8 +105,8 @@ changes:
 	require.NoError(t, err)
 	changes, err := e.recentChanges(context.Background(), enrich.Input{Querier: q}, []string{"checkout", "payment"}, start, start.Add(time.Hour))
 	require.NoError(t, err)
-	require.Len(t, changes, 2, "two runs of positive steps on checkout; search is not involved")
-	for i, want := range []int{0, 4} {
+	require.Len(t, changes, 3, "three runs of positive steps on checkout; search is not involved")
+	for i, want := range []int{0, 4, 6} {
 		require.Equal(t, "checkout", changes[i].Service)
 		require.Equal(t, "deployment", changes[i].Type)
 		require.Equal(t, at(want).Time(), changes[i].At)

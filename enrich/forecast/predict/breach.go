@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/augur-sre/augur/enrich/expr"
 )
 
 // Breach says whether, when and how likely a condition on the series
@@ -42,7 +44,9 @@ type Breach struct {
 }
 
 // Breach returns when the forecast meets "value cmp threshold", with cmp
-// one of ">", ">=", "<" and "<=". An unknown comparator never holds.
+// one of ">", ">=", "<" and "<=". Whether it holds now is decided as
+// PromQL would (expr.Compare); any other comparator is never forecast to
+// hold.
 func (f Forecast) Breach(cmp string, threshold float64) Breach {
 	var b Breach
 	h := len(f.Predicted)
@@ -50,7 +54,7 @@ func (f Forecast) Breach(cmp string, threshold float64) Breach {
 		z := distuv.UnitNormal.Quantile((1 + f.Level) / 2)
 		b.Lower, b.Upper = f.Predicted[h-1]-z*f.Sigma[h-1], f.Predicted[h-1]+z*f.Sigma[h-1]
 	}
-	if holds(cmp, f.Current, threshold) {
+	if expr.Compare(cmp, f.Current, threshold) {
 		b.Will, b.AlreadyBreached, b.Probability = true, true, 1
 		return b
 	}
@@ -111,19 +115,4 @@ func stayShort(margin, sd float64) float64 {
 		return 1
 	}
 	return 0
-}
-
-// holds reports whether v cmp threshold.
-func holds(cmp string, v, threshold float64) bool {
-	switch cmp {
-	case ">":
-		return v > threshold
-	case ">=":
-		return v >= threshold
-	case "<":
-		return v < threshold
-	case "<=":
-		return v <= threshold
-	}
-	return false
 }
