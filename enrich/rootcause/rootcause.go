@@ -54,7 +54,6 @@ type Enricher struct {
 	sources      []config.ChangeSource
 	changes      ChangeSource
 	graph        *graphSource
-	entries      []string
 	now          func() time.Time
 }
 
@@ -76,7 +75,6 @@ func New(cfg *config.Config, changes ChangeSource, now func() time.Time) (*Enric
 		sources:      cfg.Changes.Prometheus,
 		changes:      changes,
 		graph:        newGraphSource(cfg.Topology),
-		entries:      cfg.Topology.EntryServices,
 		now:          now,
 	}, nil
 }
@@ -145,7 +143,7 @@ func (e *Enricher) analyse(ctx context.Context, in enrich.Input, floor float64) 
 		return analysis{}, err
 	}
 	a := analysis{signature: map[string]string{}}
-	a.topology, a.topologyLine = locate(g, obs, service, e.entries)
+	a.topology, a.topologyLine = locate(g, obs, service, e.graph.cfg.EntryServices)
 	rank := cause.Input{Observations: observations(obs), Changes: changes, Dependencies: dependencies(g, services)}
 	if a.topology != nil {
 		rank.Origin = a.topology.Origin
